@@ -1,0 +1,38 @@
+"""Small helpers shared by the endpoint modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from openeo_gip.errors import ApiError
+
+
+def services():
+    """What the app factory built: config, database, OIDC verifier, ..."""
+    return current_app.extensions["openeo_gip"]
+
+
+def public_url(path: str = "") -> str:
+    """Absolute URL of an API path as clients see it."""
+    return services().config.server.public_url + path
+
+
+def json_body() -> Any:
+    """The request's JSON document, or ``JSONInvalid`` (400)."""
+    if not request.get_data(cache=True):
+        raise ApiError("JSONInvalid", reason="the body is empty")
+    data = request.get_json(force=True, silent=True)
+    if data is None and request.get_data(cache=True).strip() != b"null":
+        raise ApiError("JSONInvalid", reason="it cannot be parsed")
+    return data
+
+
+def link(href: str, rel: str, title: str | None = None, type: str | None = "application/json") -> dict:
+    entry = {"href": href, "rel": rel}
+    if type:
+        entry["type"] = type
+    if title:
+        entry["title"] = title
+    return entry

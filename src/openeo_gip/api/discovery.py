@@ -1,0 +1,105 @@
+"""Capabilities and the other things a client reads before logging in."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, jsonify
+from flask.views import MethodView
+
+from openeo_gip import API_VERSION, STAC_VERSION, __version__
+from openeo_gip.api.common import link, public_url, services
+from openeo_gip.formats import file_formats
+
+blueprint = Blueprint("discovery", __name__)
+
+CONFORMANCE = [
+    "https://api.openeo.org/1.2.0",
+    "https://api.stacspec.org/v1.0.0/core",
+    "https://api.stacspec.org/v1.0.0/collections",
+]
+# Paths that exist but are not openEO endpoints to announce.
+_UNLISTED = {"/", "/.well-known/openeo"}
+_HIDDEN_METHODS = {"HEAD", "OPTIONS"}
+
+
+def implemented_endpoints() -> list[dict]:
+    """Every openEO path and method this server has, read from the URL map so it cannot drift."""
+    paths: dict[str, set[str]] = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.startswith("internal."):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule).rstrip("/") or "/"
+        if path in _UNLISTED:
+            continue
+        paths.setdefault(path, set()).update(rule.methods - _HIDDEN_METHODS)
+    return [{"path": path, "methods": sorted(methods)} for path, methods in sorted(paths.items())]
+
+
+class Capabilities(MethodView):
+    def get(self):
+        server = services().config.server
+        return jsonify(
+            {
+                "api_version": API_VERSION,
+                "backend_version": __version__,
+                "stac_version": STAC_VERSION,
+                "type": "Catalog",
+                "id": server.id,
+                "title": server.title,
+                "description": server.description,
+                "production": server.production,
+                "conformsTo": CONFORMANCE,
+                "endpoints": implemented_endpoints(),
+                "links": [
+                    link(public_url("/"), "self", server.title),
+                    link(public_url("/.well-known/openeo"), "version-history", "Supported API versions"),
+                    link(public_url("/collections"), "data", "Collections"),
+                    link(public_url("/conformance"), "conformance", "Conformance classes"),
+                ],
+            }
+        )
+
+
+class WellKnown(MethodView):
+    def get(self):
+        server = services().config.server
+        return jsonify(
+            {
+                "versions": [
+                    {"url": public_url("/"), "api_version": API_VERSION, "production": server.production},
+                ]
+            }
+        )
+
+
+class Conformance(MethodView):
+    def get(self):
+        return jsonify({"conformsTo": CONFORMANCE})
+
+
+class FileFormats(MethodView):
+    def get(self):
+        return jsonify(file_formats())
+
+
+class UdfRuntimes(MethodView):
+    def get(self):
+        # No UDF runtime is offered until run_udf exists; an empty object is the honest answer.
+        return jsonify({})
+
+
+class ServiceTypes(MethodView):
+    def get(self):
+        return jsonify({})
+
+
+for _path, _view in [
+    ("/", Capabilities),
+    ("/.well-known/openeo", WellKnown),
+    ("/conformance", Conformance),
+    ("/file_formats", FileFormats),
+    ("/udf_runtimes", UdfRuntimes),
+    ("/service_types", ServiceTypes),
+]:
+    blueprint.add_url_rule(_path, view_func=_view.as_view(_view.__name__.lower()))

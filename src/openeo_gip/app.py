@@ -1,0 +1,103 @@
+"""The app factory: builds the services once and wires errors, CORS and the API blueprints."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from openeo_gip.api import register_blueprints
+from openeo_gip.auth.oidc import OidcVerifier
+from openeo_gip.config import Config
+from openeo_gip.db import Database
+from openeo_gip.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+# Headers browser clients (the Web Editor) may read and send, as the openEO API asks.
+EXPOSED_HEADERS = "Location, OpenEO-Identifier, OpenEO-Costs, Link"
+ALLOWED_HEADERS = "Authorization, Content-Type, Range"
+ALLOWED_METHODS = "OPTIONS, GET, POST, PATCH, PUT, DELETE"
+
+
+@dataclass
+class Services:
+    """Everything long-lived a request may need; one per app, in ``app.extensions['openeo_gip']``."""
+
+    config: Config
+    db: Database
+    oidc: OidcVerifier
+
+
+def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    db = Database(config.database.url)
+    if upgrade_db:
+        db.upgrade()
+    app.extensions["openeo_gip"] = Services(
+        config=config,
+        db=db,
+        oidc=OidcVerifier(config.auth.oidc_providers, config.auth.oidc_cache_seconds),
+    )
+    register_blueprints(app, config)
+    _register_error_handlers(app)
+    _register_cors(app)
+    return app
+
+
+def _error_response(error: ApiError) -> Response:
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        return _error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if isinstance(error, NotFound):
+            return _error_response(ApiError("NotFound"))
+        if isinstance(error, MethodNotAllowed):
+            allowed = ", ".join(sorted(error.valid_methods or []))
+            api = ApiError("MethodNotAllowed", method=request.method, allowed=allowed)
+            api.headers["Allow"] = allowed
+            return _error_response(api)
+        code = "".join(part.capitalize() for part in (error.name or "Error").split())
+        message = error.description or error.name
+        return _error_response(ApiError(code, message, status=error.code or 500))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        failure = ApiError("Internal", reference=uuid.uuid4().hex)
+        log.exception("internal error %s on %s %s", failure.id, request.method, request.path)
+        return _error_response(failure)
+
+
+def _register_cors(app: Flask) -> None:
+    @app.before_request
+    def preflight():
+        if request.method == "OPTIONS":
+            return Response(status=204)
+        return None
+
+    @app.after_request
+    def cors_headers(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        response.headers["Access-Control-Allow-Origin"] = origin or "*"
+        if origin:
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers.add("Vary", "Origin")
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response.headers["Access-Control-Max-Age"] = "3600"
+        return response

@@ -1,0 +1,1 @@
+"""Who is calling: password hashing, basic-login tokens, OIDC tokens and the login decorators."""

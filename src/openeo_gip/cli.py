@@ -1,0 +1,175 @@
+"""The ``openeo-gip`` command: serve, manage accounts and the database, make demo data."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from openeo_gip.auth.passwords import hash_password
+from openeo_gip.auth.tokens import revoke_tokens
+from openeo_gip.config import Config, ConfigError, default_config_text, load_config
+from openeo_gip.db import Database, User
+
+
+def _load(ctx: click.Context) -> Config:
+    try:
+        return load_config(ctx.obj["config_path"])
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _database(ctx: click.Context) -> Database:
+    db = Database(_load(ctx).database.url)
+    db.upgrade()
+    return db
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise click.ClickException("the password must not be empty")
+    return password
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    envvar="OPENEO_GIP_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="TOML config file (default: none; the environment variable OPENEO_GIP_CONFIG also works).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """openeo-gip: an openEO back-end for folders of rasters."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default: server.host of the config).")
+@click.option("--port", type=int, help="Port to listen on (default: server.port of the config).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Upgrade the database and serve the API with waitress until Ctrl-C."""
+    from openeo_gip.server import run
+
+    run(_load(ctx), host=host, port=port)
+
+
+@main.command("init-config")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_config(path: str, force: bool) -> None:
+    """Write a commented default config file to PATH."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists; use --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(default_config_text(), encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply all database migrations (also done by `serve`)."""
+    _database(ctx).dispose()
+    click.echo("database is up to date")
+
+
+@main.group()
+def user() -> None:
+    """Manage accounts that log in with a name and password."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option(
+    "--role", "roles", multiple=True, default=["user"], show_default=True, help="Role (repeatable)."
+)
+@click.pass_context
+def user_add(ctx: click.Context, name: str, password_stdin: bool, roles: tuple[str, ...]) -> None:
+    """Create account NAME."""
+    password = _read_password(password_stdin)
+    with _database(ctx).session() as session:
+        if session.scalar(select(User).where(User.name == name)):
+            raise click.ClickException(f"user {name} exists")
+        session.add(User(name=name, password_hash=hash_password(password), roles=",".join(roles)))
+    click.echo(f"added user {name}")
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List accounts: name, id, login kind, created."""
+    with _database(ctx).session() as session:
+        for row in session.scalars(select(User).order_by(User.name)):
+            kind = f"oidc:{row.oidc_provider}" if row.oidc_provider else "password"
+            click.echo(f"{row.name}\t{row.id}\t{kind}\t{row.created:%Y-%m-%d %H:%M}")
+
+
+@user.command("remove")
+@click.argument("name")
+@click.pass_context
+def user_remove(ctx: click.Context, name: str) -> None:
+    """Delete account NAME and its tokens."""
+    with _database(ctx).session() as session:
+        row = session.scalar(select(User).where(User.name == name))
+        if row is None:
+            raise click.ClickException(f"no user {name}")
+        session.delete(row)
+    click.echo(f"removed user {name}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.pass_context
+def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Set a new password for NAME; its tokens stop working."""
+    password = _read_password(password_stdin)
+    with _database(ctx).session() as session:
+        row = session.scalar(select(User).where(User.name == name))
+        if row is None:
+            raise click.ClickException(f"no user {name}")
+        row.password_hash = hash_password(password)
+        revoke_tokens(session, row)
+    click.echo(f"password of {name} changed")
+
+
+@main.command()
+@click.option("--dir", "folder", default="var", show_default=True, type=click.Path(file_okay=False))
+@click.option("--port", type=int, help="Port (default: the config's).")
+@click.option("--no-serve", is_flag=True, help="Prepare everything, but do not start the server.")
+@click.pass_context
+def demo(ctx: click.Context, folder: str, port: int | None, no_serve: bool) -> None:
+    """Prepare FOLDER (config, database, demo data, account demo/demo) and serve it."""
+    from openeo_gip.demo import prepare_demo
+    from openeo_gip.server import run
+
+    config = prepare_demo(Path(folder))
+    if not no_serve:
+        run(config, port=port)
+
+
+if __name__ == "__main__":
+    main()

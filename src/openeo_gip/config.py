@@ -1,0 +1,182 @@
+"""Configuration: one TOML file, every key overridable by an ``OPENEO_GIP_SECTION__KEY`` variable.
+
+Relative paths are taken relative to the folder of the config file (or the working directory when
+there is none), so a config can travel with its data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "OPENEO_GIP_"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(_Section):
+    id: str = "openeo-gip"
+    title: str = "openeo-gip"
+    description: str = "An openEO back-end for research and teaching, on xarray and dask."
+    public_url: str = "http://127.0.0.1:5000"
+    host: str = "127.0.0.1"
+    port: int = Field(5000, ge=1, le=65535)
+    threads: int = Field(8, ge=1)
+    production: bool = False
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class PathsConfig(_Section):
+    data_root: Path = Path("data")
+    workspaces: Path = Path("workspaces")
+    system_files: Path = Path("system")
+    cache: Path = Path("cache")
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///openeo-gip.db"
+
+
+class OidcClient(_Section):
+    id: str
+    grant_types: list[str] = ["authorization_code+pkce", "urn:ietf:params:oauth:grant-type:device_code+pkce"]
+    redirect_urls: list[str] = []
+
+
+class OidcProvider(_Section):
+    id: str = Field(pattern=r"^[\w]+$")
+    issuer: str
+    title: str
+    description: str = ""
+    scopes: list[str] = ["openid"]
+    default_clients: list[OidcClient] = []
+    # Accepted `aud` values; empty means the ids of the default clients, and no check when both are empty.
+    audience: list[str] = []
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
+class AuthConfig(_Section):
+    token_lifetime_hours: float = Field(24.0, gt=0)
+    oidc_providers: list[OidcProvider] = []
+    # How long discovered OIDC metadata and keys are kept before they are fetched again.
+    oidc_cache_seconds: int = Field(3600, ge=0)
+
+
+class QuotaConfig(_Section):
+    storage_bytes: int = Field(10 * 1024**3, ge=0)
+    file_bytes: int = Field(2 * 1024**3, ge=0)
+
+
+class DaskConfig(_Section):
+    scheduler_address: str = ""
+    n_workers: int = Field(1, ge=1)
+    threads_per_worker: int = Field(2, ge=1)
+    memory_limit: str = "4GiB"
+
+
+class Config(_Section):
+    server: ServerConfig = ServerConfig()
+    paths: PathsConfig = PathsConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    auth: AuthConfig = AuthConfig()
+    quota: QuotaConfig = QuotaConfig()
+    dask: DaskConfig = DaskConfig()
+    # Folder the relative paths of this config were resolved against.
+    base_dir: Path = Path(".")
+
+    def resolved(self) -> Config:
+        """A copy whose paths (and SQLite file) are absolute, relative ones taken from ``base_dir``."""
+        base = self.base_dir.resolve()
+        paths = {name: (base / value).resolve() for name, value in self.paths.model_dump().items()}
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            url = prefix + str((base / url[len(prefix) :]).resolve())
+        return self.model_copy(
+            update={
+                "paths": PathsConfig(**paths),
+                "database": DatabaseConfig(url=url),
+                "base_dir": base,
+            }
+        )
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``OPENEO_GIP_DATABASE__URL=...`` becomes ``{"database": {"url": ...}}``; JSON values are parsed."""
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        try:
+            value: Any = json.loads(raw)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key.endswith("url"):
+                value = raw
+        except json.JSONDecodeError:
+            value = raw
+        tree.setdefault(section, {})[key] = value
+    return tree
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"{key}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def load_config(path: str | os.PathLike | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the TOML file (if any), apply environment overrides, validate and resolve paths."""
+    environ = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    base_dir = Path.cwd()
+    if path is not None:
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {file} does not exist") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
+        base_dir = file.resolve().parent
+    for section, values in _env_overrides(environ).items():
+        if isinstance(data.get(section), dict):
+            data[section] = {**data[section], **values}
+        else:
+            data[section] = values
+    data.pop("base_dir", None)
+    try:
+        config = Config(**data, base_dir=base_dir)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {_describe(exc)}") from exc
+    return config.resolved()
+
+
+def default_config_text(data_root: str = "data") -> str:
+    """The commented config that ``openeo-gip init-config`` and ``make demo`` write."""
+    example = Path(__file__).with_name("config.example.toml").read_text(encoding="utf-8")
+    return example.replace('data_root = "data"', f'data_root = "{data_root}"')

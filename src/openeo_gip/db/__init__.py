@@ -1,0 +1,6 @@
+"""Persistence: SQLAlchemy models, the database handle and Alembic migrations."""
+
+from openeo_gip.db.database import Database
+from openeo_gip.db.models import Base, Token, User
+
+__all__ = ["Base", "Database", "Token", "User"]

@@ -1,0 +1,35 @@
+"""``make demo``: a ready-to-use folder with config, database, demo data and the account demo/demo."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import select
+
+from openeo_gip.auth.passwords import hash_password
+from openeo_gip.config import Config, default_config_text, load_config
+from openeo_gip.db import Database, User
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"
+
+
+def prepare_demo(folder: Path) -> Config:
+    folder.mkdir(parents=True, exist_ok=True)
+    config_file = folder / "config.toml"
+    if not config_file.exists():
+        config_file.write_text(default_config_text(), encoding="utf-8")
+        log.info("wrote %s", config_file)
+    config = load_config(config_file)
+    db = Database(config.database.url)
+    db.upgrade()
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.name == DEMO_USER))
+        if user is None:
+            session.add(User(name=DEMO_USER, password_hash=hash_password(DEMO_PASSWORD)))
+            log.info("created account %s/%s", DEMO_USER, DEMO_PASSWORD)
+    db.dispose()
+    return config

@@ -1,0 +1,85 @@
+"""Shared fixtures: a config in a temporary folder, the app, a live HTTP server, accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from openeo_gip.app import create_app
+from openeo_gip.auth.passwords import hash_password
+from openeo_gip.config import Config, load_config
+from openeo_gip.db import User
+from tests.support.databases import postgres_database
+from tests.support.live_server import LiveServer
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request, tmp_path) -> Iterator[str]:
+    """The database of a test; persistence tests parametrize this with "postgresql" too."""
+    if request.param == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'openeo-gip.db'}"
+
+
+def make_config(tmp_path, db_url: str, **sections) -> Config:
+    """A config whose folders live under ``tmp_path``; ``sections`` override keys per section."""
+    environ = {"OPENEO_GIP_DATABASE__URL": db_url}
+    config = load_config(None, environ=environ).model_copy(update={"base_dir": tmp_path})
+    data = config.model_dump()
+    data["paths"] = {
+        "data_root": "data",
+        "workspaces": "workspaces",
+        "system_files": "system",
+        "cache": "cache",
+    }
+    for section, values in sections.items():
+        data[section] = {**data.get(section, {}), **values}
+    return Config(**data).resolved()
+
+
+@pytest.fixture
+def config(tmp_path, db_url) -> Config:
+    return make_config(tmp_path, db_url)
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config)
+    yield app
+    app.extensions["openeo_gip"].db.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def server(app) -> Iterator[LiveServer]:
+    with LiveServer(app) as live:
+        app.extensions["openeo_gip"].config.server.public_url = live.url
+        yield live
+
+
+def add_user(app, name: str, password: str = PASSWORD) -> User:
+    with app.extensions["openeo_gip"].db.session() as session:
+        user = User(name=name, password_hash=hash_password(password))
+        session.add(user)
+    return user
+
+
+@pytest.fixture
+def alice(app) -> User:
+    return add_user(app, "alice")
+
+
+def bearer_for(base_url: str, name: str, password: str = PASSWORD) -> dict[str, str]:
+    response = requests.get(f"{base_url}/credentials/basic", auth=(name, password), timeout=30)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer basic//{response.json()['access_token']}"}

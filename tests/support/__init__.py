@@ -1,0 +1,1 @@
+"""Test helpers: live servers, databases and the official OpenAPI document."""
