@@ -22,7 +22,7 @@ _GTIFF_OPTIONS = {
 OUTPUT_FORMATS = {
     "GTiff": {
         "title": "GeoTIFF (cloud-optimised)",
-        "description": "Tiled, compressed GeoTIFF with overviews; one file per date when the result keeps time.",
+        "description": "Tiled, compressed GeoTIFF with overviews; one file per date when time remains.",
         "gis_data_types": _RASTER,
         "parameters": _GTIFF_OPTIONS,
     },
