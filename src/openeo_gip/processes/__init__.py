@@ -1,0 +1,1 @@
+"""openEO processes: one function per process, grouped by family, registered with ``@process``."""

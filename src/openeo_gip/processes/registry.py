@@ -1,0 +1,44 @@
+"""The table of process implementations, filled by ``@process`` when the family modules are imported."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import openeo_gip.processes as _package
+
+
+@dataclass(frozen=True)
+class Implementation:
+    id: str
+    func: Callable
+    needs_context: bool
+
+
+_TABLE: dict[str, Implementation] = {}
+
+
+def process(process_id: str | None = None) -> Callable[[Callable], Callable]:
+    """Register a function as the implementation of ``process_id`` (default: the function's name, with a
+    trailing underscore removed, so ``and_`` implements ``and``)."""
+
+    def register(func: Callable) -> Callable:
+        pid = process_id or func.__name__.rstrip("_")
+        if pid in _TABLE:
+            raise RuntimeError(f"process {pid} is implemented twice")
+        needs_context = "ctx" in inspect.signature(func).parameters
+        _TABLE[pid] = Implementation(pid, func, needs_context)
+        return func
+
+    return register
+
+
+def implementations() -> dict[str, Implementation]:
+    """Every implemented process, after importing all family modules of ``openeo_gip.processes``."""
+    for module in pkgutil.iter_modules(_package.__path__):
+        if module.name not in {"registry", "specs"}:
+            importlib.import_module(f"{_package.__name__}.{module.name}")
+    return _TABLE
