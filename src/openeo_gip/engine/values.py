@@ -54,3 +54,15 @@ class ProcessContext:
     )
     # Set for batch jobs; ``None`` for synchronous requests.
     job_id: str | None = None
+    # What ``save_result`` asked for, in graph order: written by the caller once evaluation is done.
+    saved: list[SaveRequest] = field(default_factory=list)
+
+
+@dataclass
+class SaveRequest:
+    """One ``save_result`` call: the (lazy) value, the output format name as listed in /file_formats, and
+    the format options. ``openeo_gip.formats.write_result`` turns it into files."""
+
+    data: Any
+    format: str
+    options: dict = field(default_factory=dict)
