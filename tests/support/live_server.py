@@ -21,5 +21,9 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        # The loop runs while any socket is open, so close the kept-alive client connections too.
         self._server.close()
+        for channel in list(self._server._map.values()):
+            channel.close()
+        self._server.task_dispatcher.shutdown()
         self._thread.join(timeout=10)

@@ -1,0 +1,122 @@
+"""The openeo-gip command, run as a real process."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import openeo
+import pytest
+import requests
+from sqlalchemy import select
+
+from openeo_gip.db import Database, Token, User
+
+COMMANDS = [[], ["serve"], ["demo"], ["init-config"], ["db"], ["db", "upgrade"], ["user"]]
+COMMANDS += [["user", sub] for sub in ("add", "list", "remove", "passwd")]
+
+
+def cli(*args: str, config=None, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "openeo_gip.cli"]
+    if config is not None:
+        command += ["--config", str(config)]
+    result = subprocess.run(command + list(args), input=stdin, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed: {result.stderr}")
+    return result
+
+
+@pytest.fixture
+def config_file(tmp_path, db_url):
+    file = tmp_path / "config.toml"
+    file.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
+    return file
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda args: " ".join(args) or "main")
+def test_help_everywhere(args):
+    result = cli(*args, "--help")
+    assert "Usage:" in result.stdout
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_user_lifecycle(config_file, db_url):
+    assert (
+        "added user ann"
+        in cli("user", "add", "ann", "--password-stdin", config=config_file, stdin="pw1\n").stdout
+    )
+    duplicate = cli("user", "add", "ann", "--password-stdin", config=config_file, stdin="pw\n", check=False)
+    assert duplicate.returncode != 0 and "exists" in duplicate.stderr
+    listed = cli("user", "list", config=config_file).stdout
+    assert listed.startswith("ann\t") and "password" in listed
+
+    db = Database(db_url)
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.name == "ann"))
+        session.add(Token(token_hash="0" * 64, user_id=user.id, expires=user.created.replace(year=2100)))
+    cli("user", "passwd", "ann", "--password-stdin", config=config_file, stdin="pw2\n")
+    with db.session() as session:
+        assert session.scalars(select(Token.revoked)).all() == [True]
+
+    assert cli("user", "remove", "ann", config=config_file).returncode == 0
+    assert cli("user", "list", config=config_file).stdout == ""
+    missing = cli("user", "remove", "ann", config=config_file, check=False)
+    assert missing.returncode != 0 and "no user ann" in missing.stderr
+    db.dispose()
+
+
+def test_empty_password_is_refused(config_file):
+    result = cli("user", "add", "ann", "--password-stdin", config=config_file, stdin="\n", check=False)
+    assert result.returncode != 0 and "empty" in result.stderr
+
+
+def test_invalid_config_stops_with_the_key_named(tmp_path):
+    file = tmp_path / "config.toml"
+    file.write_text("[server]\nport = 0\n", encoding="utf-8")
+    result = cli("serve", config=file, check=False)
+    assert result.returncode != 0
+    assert "server.port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_init_config_does_not_overwrite(tmp_path):
+    target = tmp_path / "c.toml"
+    cli("init-config", str(target))
+    assert "[database]" in target.read_text()
+    again = cli("init-config", str(target), check=False)
+    assert again.returncode != 0 and "exists" in again.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_clients_and_stops_cleanly_on_ctrl_c(config_file, tmp_path):
+    cli("user", "add", "ann", "--password-stdin", config=config_file, stdin="secret\n")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openeo_gip.cli", "--config", str(config_file), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={"OPENEO_GIP_SERVER__PUBLIC_URL": url, "PATH": ""},
+    )
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        connection = openeo.connect(url).authenticate_basic("ann", "secret")
+        assert connection.describe_account()["name"] == "ann"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
