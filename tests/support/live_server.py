@@ -7,11 +7,14 @@ import threading
 from flask import Flask
 from waitress.server import create_server
 
+from openeo_gip.server import waitress_options
+
 
 class LiveServer:
     def __init__(self, app: Flask):
         self.app = app
-        self._server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="openeo-gip-test")
+        options = waitress_options(app.extensions["openeo_gip"].config)
+        self._server = create_server(app, host="127.0.0.1", port=0, **options)
         self.port = self._server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -21,9 +24,12 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc) -> None:
-        # The loop runs while any socket is open, so close the kept-alive client connections too.
-        self._server.close()
-        for channel in list(self._server._map.values()):
-            channel.close()
+        # The loop runs while any socket is open: close them all, kept-alive client connections too,
+        # from inside the loop's own thread so that no select() sees a closed descriptor.
+        def close_all() -> None:
+            for channel in list(self._server._map.values()):
+                channel.close()
+
+        self._server.trigger.pull_trigger(close_all)
         self._server.task_dispatcher.shutdown()
         self._thread.join(timeout=10)

@@ -2,12 +2,12 @@
 
 from flask import Flask
 
-from openeo_gip.api import account, discovery
+from openeo_gip.api import account, discovery, files
 from openeo_gip.config import Config
 
 
 def register_blueprints(app: Flask, config: Config) -> None:
-    for module in (discovery, account):
+    for module in (discovery, account, files):
         app.register_blueprint(module.blueprint)
     if config.auth.oidc_providers:
         app.register_blueprint(account.oidc_blueprint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.views import MethodView
 
-from openeo_gip.api.common import services
+from openeo_gip.api.common import link, public_url, services
 from openeo_gip.auth.login import basic_auth, bearer_auth, current_user
 from openeo_gip.auth.tokens import issue_token
 from openeo_gip.workspace import storage_used
@@ -57,7 +57,7 @@ class Me(MethodView):
                 "roles": [role for role in user.roles.split(",") if role],
                 "storage": {"quota": quota, "free": max(quota - used, 0)},
                 "budget": None,
-                "links": [],
+                "links": [link(public_url("/files"), "related", "Your files")],
             }
         )
 

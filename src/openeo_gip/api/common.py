@@ -36,3 +36,29 @@ def link(href: str, rel: str, title: str | None = None, type: str | None = "appl
     if title:
         entry["title"] = title
     return entry
+
+
+def paging(max_limit: int = 10_000) -> tuple[int | None, int]:
+    """``limit`` and ``offset`` query parameters of a paged list; ``ParameterInvalid`` when malformed."""
+    values = []
+    for name, default in (("limit", None), ("offset", 0)):
+        raw = request.args.get(name)
+        if raw is None:
+            values.append(default)
+            continue
+        if not raw.isdigit() or (name == "limit" and int(raw) < 1):
+            raise ApiError("ParameterInvalid", parameter=name, reason="expected a positive whole number")
+        values.append(min(int(raw), max_limit))
+    return values[0], values[1]
+
+
+def page_links(path: str, limit: int | None, offset: int, total: int) -> list[dict]:
+    """``next``/``prev`` links of a page of ``limit`` items starting at ``offset`` out of ``total``."""
+    if not limit:
+        return []
+    links = []
+    if offset + limit < total:
+        links.append(link(public_url(f"{path}?limit={limit}&offset={offset + limit}"), "next"))
+    if offset > 0:
+        links.append(link(public_url(f"{path}?limit={limit}&offset={max(offset - limit, 0)}"), "prev"))
+    return links

@@ -1,4 +1,4 @@
-"""Each user's private folder: uploads and job results live here, nowhere else."""
+"""Each user's private folder: uploads (``files/``) and job results live here, nowhere else."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from openeo_gip.config import Config
 
 def user_folder(config: Config, user_id: str) -> Path:
     return config.paths.workspaces / user_id
+
+
+def files_folder(config: Config, user_id: str) -> Path:
+    """Root of what ``/files`` shows: the user's uploads."""
+    return user_folder(config, user_id) / "files"
 
 
 def storage_used(config: Config, user_id: str) -> int:

@@ -1,0 +1,103 @@
+"""The user's uploaded files: listing, atomic streamed uploads within quota, deletion."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from openeo_gip.errors import ApiError
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    size: int
+    modified: datetime
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "size": self.size,
+            "modified": self.modified.isoformat().replace("+00:00", "Z"),
+        }
+
+
+def describe(root: Path, file: Path) -> FileInfo:
+    stat = file.stat()
+    return FileInfo(
+        file.relative_to(root).as_posix(), stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)
+    )
+
+
+def list_files(root: Path) -> list[FileInfo]:
+    """Every regular file below ``root``, sorted by path; links are neither listed nor followed."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(name for name in dirs if not os.path.islink(os.path.join(folder, name)))
+        for name in names:
+            file = Path(folder, name)
+            if file.is_file() and not file.is_symlink():
+                found.append(describe(root, file))
+    return sorted(found, key=lambda info: info.path)
+
+
+def store(
+    root: Path,
+    target: Path,
+    stream: BinaryIO,
+    *,
+    length: int | None,
+    staging: Path,
+    max_file: int,
+    free: int,
+) -> FileInfo:
+    """Write ``stream`` to ``target`` atomically: until the last byte arrived and fit, the old file (or
+    nothing) stays in place. ``free`` is the quota left counting the file being replaced as free."""
+    if target.is_dir():
+        raise ApiError("FolderOperationUnsupported")
+    limit = min(max_file, free)
+    if length is not None and length > limit:
+        raise _too_large(length, max_file)
+    staging.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=staging, suffix=".part")
+    try:
+        written = 0
+        with os.fdopen(handle, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise _too_large(written, max_file)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if length is not None and written != length:
+            raise ApiError("FileContentInvalid", f"The upload ended after {written} of {length} bytes.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return describe(root, target)
+
+
+def _too_large(size: int, max_file: int) -> ApiError:
+    if size > max_file:
+        return ApiError("FileSizeExceeded", size=max_file)
+    return ApiError("StorageQuotaExceeded")
+
+
+def delete(root: Path, target: Path) -> None:
+    """Delete one file and the folders it leaves empty (never ``root`` itself)."""
+    if target.is_dir() and not target.is_symlink():
+        raise ApiError("FileOperationUnsupported", "Only files can be deleted, not folders.")
+    target.unlink()
+    folder = target.parent
+    while folder != root and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
