@@ -53,12 +53,11 @@ def test_upload_list_download_delete(server, headers, app, alice):
     got = requests.get(f"{server.url}/files/inputs/2024/scene.tif", headers=headers, timeout=30)
     assert got.status_code == 200 and got.content == payload
 
-    part = requests.get(
-        f"{server.url}/files/inputs/2024/scene.tif", headers={**headers, "Range": "bytes=1000-1999"}, timeout=30
-    )
+    url = f"{server.url}/files/inputs/2024/scene.tif"
+    part = requests.get(url, headers={**headers, "Range": "bytes=1000-1999"}, timeout=30)
     assert part.status_code == 206 and part.content == payload[1000:2000]
 
-    replaced = requests.put(f"{server.url}/files/inputs/2024/scene.tif", data=b"new", headers=headers, timeout=30)
+    replaced = requests.put(url, data=b"new", headers=headers, timeout=30)
     assert replaced.json()["size"] == 3
 
     gone = requests.delete(f"{server.url}/files/inputs/2024/scene.tif", headers=headers, timeout=30)
@@ -177,7 +176,8 @@ def test_users_never_see_each_others_files(server, headers, app):
     for method in ("GET", "DELETE"):
         response = requests.request(method, f"{server.url}/files/private.txt", headers=bob, timeout=30)
         assert response.status_code == 404
-    assert requests.get(f"{server.url}/files/private.txt", headers=headers, timeout=30).content == b"alice only"
+    own = requests.get(f"{server.url}/files/private.txt", headers=headers, timeout=30)
+    assert own.content == b"alice only"
     assert requests.get(f"{server.url}/files", timeout=30).status_code == 401
 
 
