@@ -52,7 +52,9 @@ def config(tmp_path, db_url) -> Config:
 def app(config):
     app = create_app(config)
     yield app
-    app.extensions["openeo_gip"].db.dispose()
+    services = app.extensions["openeo_gip"]
+    services.cluster.close()
+    services.db.dispose()
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from openeo_gip.api import register_blueprints
 from openeo_gip.auth.oidc import OidcVerifier
+from openeo_gip.catalog.index import Catalog
 from openeo_gip.config import Config
 from openeo_gip.db import Database
+from openeo_gip.engine.cluster import DaskCluster
 from openeo_gip.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -30,11 +32,17 @@ class Services:
     config: Config
     db: Database
     oidc: OidcVerifier
+    # The Dask cluster results are computed on; started on first use (engine/cluster.py).
+    cluster: DaskCluster | None = None
+    # The collections (catalog/index.py): scanned at start where files changed, then served from memory.
+    catalog: Catalog | None = None
 
 
 def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
+    # "/files//etc/passwd" must reach the path checks, not be redirected to a merged path.
+    app.url_map.merge_slashes = False
     db = Database(config.database.url)
     if upgrade_db:
         db.upgrade()
@@ -42,6 +50,8 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
         config=config,
         db=db,
         oidc=OidcVerifier(config.auth.oidc_providers, config.auth.oidc_cache_seconds),
+        cluster=DaskCluster(config.dask),
+        catalog=Catalog.from_config(config),
     )
     register_blueprints(app, config)
     _register_error_handlers(app)

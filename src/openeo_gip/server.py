@@ -12,14 +12,26 @@ from openeo_gip.config import Config
 log = logging.getLogger(__name__)
 
 
+def waitress_options(config: Config) -> dict:
+    # Uploads may be as large as the per-file quota (waitress refuses bodies over 1 GiB by default).
+    return {
+        "threads": config.server.threads,
+        "max_request_body_size": config.quota.file_bytes + 1024 * 1024,
+        "ident": "openeo-gip",
+    }
+
+
 def run(config: Config, host: str | None = None, port: int | None = None) -> None:
     app = create_app(config)
     host = host or config.server.host
     port = port or config.server.port
     log.info("serving openEO API on http://%s:%s (public URL %s)", host, port, config.server.public_url)
     try:
-        waitress.serve(app, host=host, port=port, threads=config.server.threads, ident="openeo-gip")
+        waitress.serve(app, host=host, port=port, **waitress_options(config))
     except KeyboardInterrupt:
         log.info("stopped")
     finally:
-        app.extensions["openeo_gip"].db.dispose()
+        services = app.extensions["openeo_gip"]
+        if services.cluster is not None:
+            services.cluster.close()
+        services.db.dispose()

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from openeo_gip.engine.values import SaveRequest
+from openeo_gip.errors import ApiError
+
 _RASTER = ["raster"]
 
 _GTIFF_OPTIONS = {
@@ -22,13 +28,19 @@ _GTIFF_OPTIONS = {
 OUTPUT_FORMATS = {
     "GTiff": {
         "title": "GeoTIFF (cloud-optimised)",
-        "description": "Tiled, compressed GeoTIFF with overviews; one file per date when time remains.",
+        "description": (
+            "Tiled, compressed GeoTIFF with overviews; one file per date when time remains, "
+            "band names as band descriptions, NaN as nodata."
+        ),
         "gis_data_types": _RASTER,
         "parameters": _GTIFF_OPTIONS,
     },
     "netCDF": {
         "title": "netCDF-4 (CF)",
-        "description": "One file holding the whole cube, with CRS and time coordinates following CF.",
+        "description": (
+            "One file holding the whole cube following CF: one variable per band, the CRS as grid mapping, "
+            "time as CF time coordinate."
+        ),
         "gis_data_types": _RASTER,
         "parameters": {},
     },
@@ -40,7 +52,11 @@ OUTPUT_FORMATS = {
     },
     "PNG": {
         "title": "PNG image",
-        "description": "8-bit picture: one band in grey, three bands as red, green and blue.",
+        "description": (
+            "8-bit picture: one band in grey, three bands as red, green and blue; nodata is transparent. "
+            "Values are mapped from scale_min..scale_max to 0..255; without them, values already within "
+            "0..255 are kept and others are stretched from their minimum to their maximum."
+        ),
         "gis_data_types": _RASTER,
         "parameters": {
             "scale_min": {"type": "number", "description": "Value shown as 0 (black).", "default": None},
@@ -67,3 +83,41 @@ INPUT_FORMATS = {
 
 def file_formats() -> dict:
     return {"input": INPUT_FORMATS, "output": OUTPUT_FORMATS}
+
+
+def find_output_format(name: str) -> str:
+    """The output format called ``name`` (any letter case), spelled as /file_formats lists it."""
+    for known in OUTPUT_FORMATS:
+        if isinstance(name, str) and known.lower() == name.lower():
+            return known
+    raise ApiError(
+        "FormatUnsupported",
+        f"Output format '{name}' is not supported; use one of {', '.join(OUTPUT_FORMATS)}.",
+        status=400,
+    )
+
+
+def write_result(request: SaveRequest, folder: Path, *, client: Any = None) -> list[Path]:
+    """Compute ``request.data`` (on ``client`` when given) and write it to files in ``folder``."""
+    from openeo_gip.formats.gtiff import write_gtiff
+    from openeo_gip.formats.json_format import write_json
+    from openeo_gip.formats.netcdf import write_netcdf
+    from openeo_gip.formats.png import write_png
+
+    writers = {"GTiff": write_gtiff, "netCDF": write_netcdf, "JSON": write_json, "PNG": write_png}
+    name = find_output_format(request.format)
+    folder.mkdir(parents=True, exist_ok=True)
+    return writers[name](request.data, folder, dict(request.options or {}), client)
+
+
+MEDIA_TYPES = {
+    "GTiff": "image/tiff; application=geotiff; profile=cloud-optimized",
+    "netCDF": "application/x-netcdf",
+    "JSON": "application/json",
+    "PNG": "image/png",
+}
+
+
+def media_type(format_name: str) -> str:
+    """Content-Type of a file written in ``format_name``."""
+    return MEDIA_TYPES[find_output_format(format_name)]

@@ -1,0 +1,77 @@
+"""GeoTIFF output: cloud-optimised (tiled, compressed, with overviews), one file per date."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import rasterio
+import xarray as xr
+
+from openeo_gip.formats.raster_layout import (
+    as_bands_yx,
+    band_names,
+    compute,
+    geotransform,
+    storable,
+    time_dimension,
+    unsuitable,
+)
+
+# Below this size a cube with several dates is computed in one go (shared inputs are read once);
+# above it, date by date, so memory holds one date at a time.
+_COMPUTE_AT_ONCE_BYTES = 256 * 1024**2
+
+
+def write_gtiff(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
+    if not isinstance(data, xr.DataArray):
+        raise unsuitable("GTiff stores raster data cubes only.")
+    time = time_dimension(data)
+    if time is None:
+        return [_write_one(data, folder / "result.tif", options, client)]
+    as_bands_yx(data.isel({time: 0}, drop=True), "GTiff")  # unsuitable layouts fail before any work
+    if data.nbytes <= _COMPUTE_AT_ONCE_BYTES:
+        data = compute(data, client)
+    paths = []
+    for position, label in enumerate(data[time].values):
+        slice_ = data.isel({time: position}, drop=True)
+        paths.append(_write_one(slice_, folder / f"result_{_file_label(label)}.tif", options, client))
+    return paths
+
+
+def _file_label(label: Any) -> str:
+    """A date label as ``2021-01-05`` (with the time when there is one); other labels as they are."""
+    if isinstance(label, np.datetime64):
+        stamp = pd.Timestamp(label)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%dT%H%M%S")
+    return re.sub(r"[^\w.-]", "_", str(label))
+
+
+def _write_one(cube: xr.DataArray, path: Path, options: dict, client: Any) -> Path:
+    cube = as_bands_yx(cube, "GTiff")
+    values, nodata = storable(compute(cube, client).values)
+    compression = str(options.get("compression") or "deflate").lower()
+    profile = {
+        "driver": "COG",
+        "width": cube.sizes["x"],
+        "height": cube.sizes["y"],
+        "count": cube.sizes["bands"],
+        "dtype": values.dtype,
+        "crs": cube.rio.crs,
+        "transform": geotransform(cube),
+        "nodata": nodata,
+        "blocksize": int(options.get("tile_size") or 512),
+        "compress": compression,
+        "overviews": "auto",
+        "bigtiff": "if_safer",
+    }
+    if compression != "none":
+        profile["predictor"] = "yes"  # differencing first helps deflate/lzw/zstd on smooth rasters
+    with rasterio.open(path, "w", **profile) as target:
+        target.write(values)
+        for index, name in enumerate(band_names(cube), start=1):
+            target.set_band_description(index, name)
+    return path

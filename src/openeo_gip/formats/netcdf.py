@@ -1,0 +1,60 @@
+"""netCDF-4 output following CF: one variable per band, a grid_mapping variable for the CRS, and
+CF-encoded time coordinates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+
+from openeo_gip.formats.raster_layout import compute, unsuitable
+
+
+def write_netcdf(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
+    if not isinstance(data, xr.DataArray):
+        raise unsuitable("netCDF stores raster data cubes only.")
+    cube = compute(data, client)
+    crs = cube.rio.crs if "x" in cube.dims and "y" in cube.dims else None
+    cube = cube.drop_vars([name for name in cube.coords if name not in cube.dims])
+    if cube.dtype == bool:
+        cube = cube.astype(np.uint8)
+    dataset = _to_dataset(cube)
+    _describe_coordinates(dataset)
+    if crs is not None:
+        dataset = dataset.rio.write_crs(crs).rio.write_grid_mapping("spatial_ref")
+        dataset = dataset.rio.write_coordinate_system()
+    encoding: dict[str, dict] = {name: {"_FillValue": None} for name in ("x", "y") if name in dataset.coords}
+    for name in dataset.data_vars:
+        # Our encoding replaces the one rioxarray set, so the grid_mapping reference is carried over.
+        encoding[str(name)] = {"zlib": True, "complevel": 4} | {
+            key: value for key, value in dataset[name].encoding.items() if key == "grid_mapping"
+        }
+        if np.issubdtype(dataset[name].dtype, np.floating):
+            encoding[str(name)]["_FillValue"] = np.nan
+    if "t" in dataset.coords and np.issubdtype(dataset["t"].dtype, np.datetime64):
+        encoding["t"] = {"units": "seconds since 1970-01-01 00:00:00", "calendar": "standard"}
+    path = folder / "result.nc"
+    dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
+    return [path]
+
+
+def _to_dataset(cube: xr.DataArray) -> xr.Dataset:
+    """Bands become variables named like the bands, so GIS tools show one layer per band."""
+    if "bands" in cube.dims:
+        names = [str(v) for v in cube["bands"].values]
+        if len(set(names)) != len(names):
+            raise unsuitable("netCDF needs unique band names.")
+        return xr.Dataset({name: cube.isel(bands=i, drop=True) for i, name in enumerate(names)})
+    return xr.Dataset({str(cube.name or "data"): cube})
+
+
+def _describe_coordinates(dataset: xr.Dataset) -> None:
+    dataset.attrs["Conventions"] = "CF-1.9"
+    if "t" in dataset.coords:
+        dataset["t"].attrs.update(standard_name="time", long_name="time", axis="T")
+    for name, axis in (("x", "X"), ("y", "Y")):
+        if name in dataset.coords:
+            dataset[name].attrs.update(axis=axis)
