@@ -53,6 +53,8 @@ def app(config):
     app = create_app(config)
     yield app
     services = app.extensions["openeo_gip"]
+    if services.jobs is not None:
+        services.jobs.stop()
     services.cluster.close()
     services.db.dispose()
 

@@ -16,6 +16,7 @@ from openeo_gip.config import Config
 from openeo_gip.db import Database
 from openeo_gip.engine.cluster import DaskCluster
 from openeo_gip.errors import ApiError
+from openeo_gip.jobs.runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class Services:
     cluster: DaskCluster | None = None
     # The collections (catalog/index.py): scanned at start where files changed, then served from memory.
     catalog: Catalog | None = None
+    # The pool of threads running batch jobs (jobs/runner.py); ``None`` when jobs.runner_threads is 0.
+    jobs: JobRunner | None = None
 
 
 def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
@@ -53,6 +56,10 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
         cluster=DaskCluster(config.dask),
         catalog=Catalog.from_config(config),
     )
+    services = app.extensions["openeo_gip"]
+    if config.jobs.runner_threads > 0:
+        services.jobs = JobRunner(services)
+        services.jobs.start()
     register_blueprints(app, config)
     _register_error_handlers(app)
     _register_cors(app)

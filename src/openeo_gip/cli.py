@@ -69,6 +69,16 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     run(_load(ctx), host=host, port=port)
 
 
+@main.command()
+@click.option("--threads", type=int, help="Jobs this worker runs at once (default: jobs.runner_threads).")
+@click.pass_context
+def worker(ctx: click.Context, threads: int | None) -> None:
+    """Run batch jobs from the shared database (no HTTP) until Ctrl-C or SIGTERM."""
+    from openeo_gip.jobs.worker import run_worker
+
+    run_worker(_load(ctx), threads=threads)
+
+
 @main.command("init-config")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -169,6 +179,47 @@ def demo(ctx: click.Context, folder: str, port: int | None, no_serve: bool) -> N
     config = prepare_demo(Path(folder))
     if not no_serve:
         run(config, port=port)
+
+
+@main.group()
+def catalog() -> None:
+    """The data catalogue (collections under paths.data_root)."""
+
+
+@catalog.command("scan")
+@click.option("--force", is_flag=True, help="Read every source again, changed or not.")
+@click.pass_context
+def catalog_scan(ctx: click.Context, force: bool) -> None:
+    """Scan the data root (only what changed since the last scan) and store the result."""
+    from openeo_gip.catalog.index import refresh_index
+
+    config = _load(ctx)
+    report = refresh_index(config.paths.data_root, config.paths.system_files, force=force)
+    for name in report.scanned:
+        click.echo(f"scanned\t{name}")
+    for name in report.unchanged:
+        click.echo(f"unchanged\t{name}")
+    for name in report.removed:
+        click.echo(f"removed\t{name}")
+    for name, problems in report.problems.items():
+        for problem in problems:
+            click.echo(f"problem\t{name}\t{problem}")
+    for source, reason in report.failed.items():
+        click.echo(f"failed\t{source}\t{reason}")
+    total = len(report.scanned) + len(report.unchanged)
+    click.echo(f"{total} collections, {len(report.scanned)} scanned, {len(report.failed)} failed")
+
+
+@main.command("demo-data")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--small", is_flag=True, help="Tiny versions (64 x 64 pixels, 3 dates), as the tests use.")
+def demo_data(folder: str, small: bool) -> None:
+    """Write the synthetic demo collections into FOLDER (a data root)."""
+    from openeo_gip.catalog.synthetic import write_demo_data
+
+    written = write_demo_data(Path(folder), small=small)
+    for name in written:
+        click.echo(f"wrote {name}")
 
 
 if __name__ == "__main__":

@@ -97,6 +97,22 @@ class DaskConfig(_Section):
     memory_limit: str = "4GiB"
 
 
+class JobsConfig(_Section):
+    # Threads of the server process that run batch jobs; 0 leaves them to `openeo-gip worker` processes.
+    runner_threads: int = Field(2, ge=0)
+    # Jobs running at once over all servers and workers sharing the database, and per user.
+    max_running: int = Field(4, ge=1)
+    max_running_per_user: int = Field(2, ge=1)
+    # An idle runner looks for queued jobs of other processes this often (its own are seen at once).
+    poll_seconds: float = Field(2.0, gt=0)
+    # A running job whose worker has not reported for this long is taken as stopped and requeued once.
+    stale_seconds: float = Field(60.0, gt=0)
+    # Lifetime of the signed download links of results.
+    link_expiry_hours: float = Field(168.0, gt=0)
+    # Key of the download links; empty: a random key kept in paths.system_files.
+    signing_secret: str = ""
+
+
 class Config(_Section):
     server: ServerConfig = ServerConfig()
     paths: PathsConfig = PathsConfig()
@@ -104,6 +120,7 @@ class Config(_Section):
     auth: AuthConfig = AuthConfig()
     quota: QuotaConfig = QuotaConfig()
     dask: DaskConfig = DaskConfig()
+    jobs: JobsConfig = JobsConfig()
     # Folder the relative paths of this config were resolved against.
     base_dir: Path = Path(".")
 

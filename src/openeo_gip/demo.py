@@ -24,6 +24,12 @@ def prepare_demo(folder: Path) -> Config:
         config_file.write_text(default_config_text(), encoding="utf-8")
         log.info("wrote %s", config_file)
     config = load_config(config_file)
+    data_root = config.paths.data_root
+    if not data_root.exists() or not any(data_root.iterdir()):
+        from openeo_gip.catalog.synthetic import write_demo_data
+
+        log.info("writing demo data into %s (takes a minute)", data_root)
+        write_demo_data(data_root)
     db = Database(config.database.url)
     db.upgrade()
     with db.session() as session:

@@ -32,6 +32,8 @@ def run(config: Config, host: str | None = None, port: int | None = None) -> Non
         log.info("stopped")
     finally:
         services = app.extensions["openeo_gip"]
+        if services.jobs is not None:
+            services.jobs.stop()  # running jobs go back to the queue for the next start
         if services.cluster is not None:
             services.cluster.close()
         services.db.dispose()

@@ -115,7 +115,7 @@ def test_json_of_values_and_cubes(tmp_path, dask_client):
 
 
 def test_file_formats_list_what_is_written():
-    assert set(OUTPUT_FORMATS) == {"GTiff", "netCDF", "JSON", "PNG"}
+    assert set(OUTPUT_FORMATS) == {"GTiff", "netCDF", "JSON", "PNG", "Zarr", "GeoJSON", "CSV", "GeoParquet"}
     assert media_type("gtiff").startswith("image/tiff")
     assert media_type("PNG") == "image/png"
 

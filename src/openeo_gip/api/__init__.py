@@ -2,12 +2,13 @@
 
 from flask import Flask
 
-from openeo_gip.api import account, discovery, files
+from openeo_gip.api import account, collections, discovery, files, jobs, process_graphs, processes, results
 from openeo_gip.config import Config
 
 
 def register_blueprints(app: Flask, config: Config) -> None:
-    for module in (discovery, account, files):
+    for module in (discovery, account, files, collections, processes, results, process_graphs, jobs):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(jobs.download_blueprint)
     if config.auth.oidc_providers:
         app.register_blueprint(account.oidc_blueprint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -68,3 +68,65 @@ class Token(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Job(Base):
+    """A batch job: what the user asked for, where it is in its lifecycle, and what it produced."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str | None] = mapped_column(String(1000))
+    description: Mapped[str | None] = mapped_column(Text)
+    process: Mapped[dict] = mapped_column(JSON)
+    plan: Mapped[str | None] = mapped_column(String(255))
+    budget: Mapped[float | None] = mapped_column(Float)
+    log_level: Mapped[str] = mapped_column(String(16), default="info")
+    # Properties of the request this back-end does not interpret, returned as they came.
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    # created, queued, running, finished, error, canceled
+    status: Mapped[str] = mapped_column(String(16), default="created", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    started: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # How often a worker has started this job (a job stopped by a restart is started once more).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # "host:pid:random" of the worker running it, and when that worker last said it is alive.
+    worker: Mapped[str | None] = mapped_column(String(255))
+    heartbeat: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    usage: Mapped[dict | None] = mapped_column(JSON)
+    # The written files: one entry per asset (relative path, media type, roles, size, raster metadata).
+    results: Mapped[list | None] = mapped_column(JSON)
+
+
+class JobLog(Base):
+    """One entry of a job's log; the autoincrement id orders entries and serves as the paging offset."""
+
+    __tablename__ = "job_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    time: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    level: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[object | None] = mapped_column(JSON)
+    path: Mapped[list | None] = mapped_column(JSON)
+
+
+class ProcessGraph(Base):
+    """A user-defined process: the whole process object as the user stored it, per user and id."""
+
+    __tablename__ = "process_graphs"
+    __table_args__ = (UniqueConstraint("user_id", "process_id", name="uq_process_graphs_user_process"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(String(255))
+    document: Mapped[dict] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,4 +1,10 @@
-"""The values that travel between processes besides plain JSON values and DataArrays."""
+"""The values that travel between processes besides plain JSON values and DataArrays.
+
+A vector data cube is a DataArray too: its dimension ``geometry`` has shapely geometries as labels, their
+CRS is ``attrs["crs"]`` (``EPSG:n`` or WKT), feature properties are further coordinates along
+``geometry``, and other dimensions (``t``, ``bands``, ``properties``) are ordinary ones. Helpers:
+``openeo_gip.processes.vector_common`` (``is_vector_cube``, ``vector_cube``, ``as_vector_cube``).
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from openeo_gip.engine.values import SaveRequest
 from openeo_gip.errors import ApiError
 
 _RASTER = ["raster"]
+_VECTOR = ["vector"]
 
 _GTIFF_OPTIONS = {
     "tile_size": {
@@ -41,7 +42,7 @@ OUTPUT_FORMATS = {
             "One file holding the whole cube following CF: one variable per band, the CRS as grid mapping, "
             "time as CF time coordinate."
         ),
-        "gis_data_types": _RASTER,
+        "gis_data_types": ["raster", "vector"],
         "parameters": {},
     },
     "JSON": {
@@ -62,6 +63,46 @@ OUTPUT_FORMATS = {
             "scale_min": {"type": "number", "description": "Value shown as 0 (black).", "default": None},
             "scale_max": {"type": "number", "description": "Value shown as 255 (white).", "default": None},
         },
+    },
+    "Zarr": {
+        "title": "Zarr (zipped store)",
+        "description": (
+            "The whole cube with all its dimensions in one zipped Zarr store (one array, CRS as grid "
+            "mapping); open it with xarray.open_zarr(zarr.storage.ZipStore(path, mode='r'))."
+        ),
+        "gis_data_types": _RASTER,
+        "parameters": {
+            "zarr_format": {
+                "type": "integer",
+                "description": "Version of the Zarr format.",
+                "enum": [2, 3],
+                "default": 2,
+            }
+        },
+    },
+    "GeoJSON": {
+        "title": "GeoJSON",
+        "description": (
+            "A vector data cube as a FeatureCollection in WGS 84: one feature per geometry with its "
+            "properties and one property per label combination of the other dimensions (joined by ~)."
+        ),
+        "gis_data_types": _VECTOR,
+        "parameters": {},
+    },
+    "CSV": {
+        "title": "CSV table",
+        "description": (
+            "A vector data cube as a long table: one row per geometry (feature_index, its properties) "
+            "and label combination of the other dimensions, with the column value."
+        ),
+        "gis_data_types": _VECTOR,
+        "parameters": {},
+    },
+    "GeoParquet": {
+        "title": "GeoParquet",
+        "description": "A vector data cube with the columns of the GeoJSON output, geometries in their CRS.",
+        "gis_data_types": _VECTOR,
+        "parameters": {},
     },
 }
 
@@ -103,8 +144,22 @@ def write_result(request: SaveRequest, folder: Path, *, client: Any = None) -> l
     from openeo_gip.formats.json_format import write_json
     from openeo_gip.formats.netcdf import write_netcdf
     from openeo_gip.formats.png import write_png
+    from openeo_gip.formats.vector import write_csv, write_geojson, write_geoparquet, write_vector_netcdf
+    from openeo_gip.formats.zarr_format import write_zarr
+    from openeo_gip.processes.vector_common import is_vector_cube
 
-    writers = {"GTiff": write_gtiff, "netCDF": write_netcdf, "JSON": write_json, "PNG": write_png}
+    writers = {
+        "GTiff": write_gtiff,
+        "netCDF": write_netcdf,
+        "JSON": write_json,
+        "PNG": write_png,
+        "Zarr": write_zarr,
+        "GeoJSON": write_geojson,
+        "CSV": write_csv,
+        "GeoParquet": write_geoparquet,
+    }
+    if is_vector_cube(request.data):  # the same format names, written the vector way
+        writers |= {"netCDF": write_vector_netcdf, "JSON": write_geojson}
     name = find_output_format(request.format)
     folder.mkdir(parents=True, exist_ok=True)
     return writers[name](request.data, folder, dict(request.options or {}), client)
@@ -115,6 +170,10 @@ MEDIA_TYPES = {
     "netCDF": "application/x-netcdf",
     "JSON": "application/json",
     "PNG": "image/png",
+    "Zarr": "application/zip",
+    "GeoJSON": "application/geo+json",
+    "CSV": "text/csv",
+    "GeoParquet": "application/vnd.apache.parquet",
 }
 
 

@@ -122,5 +122,10 @@ def filter_labels(data: xr.DataArray, condition: Callback, dimension: str, conte
 @process()
 def filter_spatial(data: xr.DataArray, geometries: Any) -> xr.DataArray:
     cube = require_cube(data, "filter_spatial")
+    from openeo_gip.processes.cube_zonal import union_in_crs
+    from openeo_gip.processes.vector_common import is_vector_cube
+
+    if is_vector_cube(geometries):  # a vector cube carries its own CRS
+        return mask_outside(cube, union_in_crs(geometries, cube_crs(cube), "filter_spatial", "geometries"))
     geometry = geojson_polygons(geometries, "filter_spatial", "geometries")
     return mask_outside(cube, to_crs(geometry, cube_crs(cube)))

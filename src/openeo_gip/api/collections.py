@@ -1,0 +1,74 @@
+"""EO data discovery: the collections of the catalogue, their metadata and queryables."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, jsonify, request
+from flask.views import MethodView
+
+from openeo_gip.api.common import link, public_url, services
+from openeo_gip.auth.login import bearer_auth, current_user
+from openeo_gip.catalog.metadata import collection_document, queryables_document
+from openeo_gip.errors import ApiError
+
+blueprint = Blueprint("collections", __name__)
+
+
+def _page_arguments() -> tuple[int | None, int]:
+    raw_limit = request.args.get("limit", "")
+    raw_next = request.args.get("next", "")
+    limit = None
+    if raw_limit:
+        if not raw_limit.isdigit() or int(raw_limit) < 1:
+            raise ApiError("ParameterInvalid", parameter="limit", reason="must be a positive integer")
+        limit = int(raw_limit)
+    if raw_next and not raw_next.isdigit():
+        raise ApiError("ParameterInvalid", parameter="next", reason="use the link given in the last page")
+    return limit, int(raw_next or 0)
+
+
+class CollectionList(MethodView):
+    # Login is optional (collections are public); a token that is sent must be valid.
+    decorators = [bearer_auth.login_required(optional=True)]
+
+    def get(self):
+        limit, start = _page_arguments()
+        records = services().catalog.list(user=current_user())
+        stop = len(records) if limit is None else min(start + limit, len(records))
+        base = public_url()
+        page = [collection_document(record, base, full=False) for record in records[start:stop]]
+        links = [
+            link(public_url("/collections"), "self", "Collections"),
+            link(public_url("/"), "root", "Capabilities"),
+        ]
+        if limit is not None and stop < len(records):
+            query = urlencode({"limit": limit, "next": stop})
+            links.append(link(public_url(f"/collections?{query}"), "next", "Next page"))
+        if limit is not None and start > 0:
+            query = urlencode({"limit": limit, "next": max(start - limit, 0)})
+            links.append(link(public_url(f"/collections?{query}"), "prev", "Previous page"))
+        return jsonify({"collections": page, "links": links})
+
+
+class CollectionDetail(MethodView):
+    decorators = [bearer_auth.login_required(optional=True)]
+
+    def get(self, collection_id: str):
+        record = services().catalog.get(collection_id, user=current_user())
+        return jsonify(collection_document(record, public_url()))
+
+
+class Queryables(MethodView):
+    decorators = [bearer_auth.login_required(optional=True)]
+
+    def get(self, collection_id: str):
+        record = services().catalog.get(collection_id, user=current_user())
+        response = jsonify(queryables_document(record, public_url()))
+        response.mimetype = "application/schema+json"
+        return response
+
+
+blueprint.add_url_rule("/collections", view_func=CollectionList.as_view("list"))
+blueprint.add_url_rule("/collections/<collection_id>", view_func=CollectionDetail.as_view("detail"))
+blueprint.add_url_rule("/collections/<collection_id>/queryables", view_func=Queryables.as_view("queryables"))

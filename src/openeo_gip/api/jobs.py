@@ -1,0 +1,296 @@
+"""Batch jobs: ``/jobs`` and everything under it, plus the signed downloads of their results."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, jsonify, request, send_file
+from flask.views import MethodView
+
+from openeo_gip.api.common import json_body, link, page_links, paging, public_url, services
+from openeo_gip.api.process_graphs import user_processes_of
+from openeo_gip.auth.login import bearer_auth, current_user
+from openeo_gip.db.models import Job, utcnow
+from openeo_gip.engine.execute import checked_graph
+from openeo_gip.errors import ApiError
+from openeo_gip.jobs import job_folder
+from openeo_gip.jobs.estimate import estimate
+from openeo_gip.jobs.links import resolve_file, verify
+from openeo_gip.jobs.stac import results_document
+from openeo_gip.jobs.store import (
+    ACTIVE,
+    LEVELS,
+    STARTABLE,
+    create_job,
+    level_rank,
+    list_jobs,
+    owned_job,
+    read_logs,
+    set_status,
+    write_log,
+)
+
+blueprint = Blueprint("jobs", __name__)
+# Endpoints named "internal.*" are left out of the capabilities document.
+download_blueprint = Blueprint("internal", __name__)
+
+_EDITABLE = ("title", "description", "process", "plan", "budget", "log_level")
+
+
+def _rfc3339(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _describe(job: Job, full: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": job.id,
+        "title": job.title,
+        "description": job.description,
+        "status": job.status,
+        "progress": 100.0 if job.status == "finished" else (job.progress if job.status != "queued" else 0.0),
+        "created": _rfc3339(job.created),
+        "updated": _rfc3339(job.updated),
+        "plan": job.plan,
+        "costs": 0,
+        "budget": job.budget,
+        "log_level": job.log_level,
+    }
+    if job.status == "created":
+        del document["progress"]
+    if document["plan"] is None:  # a plan is a name; "no plan" is said by leaving it out
+        del document["plan"]
+    if full:
+        document = {**(job.extra or {}), **document, "process": job.process}
+        if job.usage:
+            document["usage"] = job.usage
+        base = f"/jobs/{job.id}"
+        document["links"] = [link(public_url(base + "/logs"), "monitor", "Logs")]
+        if job.status == "finished":
+            document["links"].append(link(public_url(base + "/results"), "result", "Results"))
+    return document
+
+
+def _fields(body: Any, *, creating: bool) -> dict[str, Any]:
+    """The job columns of a POST or PATCH body; ``RequestBodyInvalid`` for wrong types."""
+    if not isinstance(body, dict):
+        raise ApiError("RequestBodyInvalid", reason="expected a JSON object")
+    if creating and "process" not in body:
+        raise ApiError("ProcessGraphMissing")
+    fields: dict[str, Any] = {}
+    for name in _EDITABLE:
+        if name not in body:
+            continue
+        value = body[name]
+        if name in ("title", "description", "plan") and not (value is None or isinstance(value, str)):
+            raise ApiError("RequestBodyInvalid", reason=f"'{name}' must be a string or null")
+        if name == "budget" and not (value is None or _number(value) and value >= 0):
+            raise ApiError("BudgetInvalid")
+        if name == "log_level" and value not in LEVELS:
+            raise ApiError("RequestBodyInvalid", reason=f"'log_level' must be one of {', '.join(LEVELS)}")
+        if name == "process":
+            _check_process(value)
+        fields[name] = value
+    if creating:
+        fields["extra"] = {key: value for key, value in body.items() if key not in _EDITABLE}
+    return fields
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_process(process: Any) -> None:
+    if not isinstance(process, dict) or "process_graph" not in process:
+        raise ApiError("ProcessGraphMissing")
+    user = current_user()
+    checked_graph(process, services=services(), user=user, user_processes=user_processes_of(user))
+
+
+def _owned(job_id: str) -> Job:
+    return owned_job(services().db, job_id, current_user().id)
+
+
+def _runner():
+    return getattr(services(), "jobs", None)
+
+
+class JobList(MethodView):
+    decorators = [bearer_auth.login_required]
+
+    def get(self):
+        limit, offset = paging()
+        jobs, total = list_jobs(services().db, current_user().id, limit, offset)
+        return jsonify(
+            {
+                "jobs": [_describe(job, full=False) for job in jobs],
+                "links": page_links("/jobs", limit, offset, total),
+            }
+        )
+
+    def post(self):
+        fields = _fields(json_body(), creating=True)
+        fields.setdefault("log_level", "info")
+        job = create_job(services().db, current_user().id, fields)
+        response = jsonify(_describe(job, full=False))
+        response.status_code = 201
+        response.headers["Location"] = public_url(f"/jobs/{job.id}")
+        response.headers["OpenEO-Identifier"] = job.id
+        return response
+
+
+class JobItem(MethodView):
+    decorators = [bearer_auth.login_required]
+
+    def get(self, job_id: str):
+        return jsonify(_describe(_owned(job_id), full=True))
+
+    def patch(self, job_id: str):
+        job = _owned(job_id)
+        body = json_body()
+        if job.status in ACTIVE:
+            raise ApiError("JobLocked")
+        fields = _fields(body, creating=False)
+        if not fields:
+            raise ApiError("NoDataForUpdate")
+        # Guarded: a job queued meanwhile by another request stays as it was.
+        if not set_status(services().db, job.id, job.status, expected=(job.status,), **fields):
+            raise ApiError("JobLocked")
+        return "", 204
+
+    def delete(self, job_id: str):
+        job = _owned(job_id)
+        db = services().db
+        set_status(db, job.id, "canceled", expected=ACTIVE)
+        if _runner() is not None:
+            _runner().cancel(job.id)
+        with db.session() as session:
+            row = session.get(Job, job.id)
+            if row is not None:
+                session.delete(row)
+        shutil.rmtree(job_folder(services().config, job.user_id, job.id), ignore_errors=True)
+        return "", 204
+
+
+class JobResults(MethodView):
+    decorators = [bearer_auth.login_required]
+
+    def get(self, job_id: str):
+        job = _owned(job_id)
+        partial = request.args.get("partial", "false").lower() in ("", "true", "1")
+        if job.status == "created" and not partial:
+            raise ApiError("JobNotStarted")
+        if job.status != "finished" and not partial:
+            raise ApiError("JobNotFinished")
+        response = jsonify(results_document(services().config, job))
+        response.headers["OpenEO-Costs"] = "0"
+        return response
+
+    def post(self, job_id: str):
+        job = _owned(job_id)
+        if job.status in ACTIVE:
+            raise ApiError("JobLocked")
+        db = services().db
+        queued = set_status(
+            db,
+            job.id,
+            "queued",
+            expected=STARTABLE,
+            queued_at=utcnow(),
+            progress=0.0,
+            started=None,
+            finished=None,
+            results=None,
+            usage=None,
+        )
+        if not queued:
+            raise ApiError("JobLocked")
+        write_log(db, job.id, "info", "Queued.")
+        if _runner() is not None:
+            _runner().notify()
+        return "", 202
+
+    def delete(self, job_id: str):
+        job = _owned(job_id)
+        if set_status(services().db, job.id, "canceled", expected=ACTIVE):
+            write_log(services().db, job.id, "info", "Cancel requested.")
+            if _runner() is not None:
+                _runner().cancel(job.id)
+        return "", 204
+
+
+class JobEstimate(MethodView):
+    decorators = [bearer_auth.login_required]
+
+    def get(self, job_id: str):
+        job = _owned(job_id)
+        user = current_user()
+        return jsonify(estimate(job.process, services(), user, user_processes_of(user)))
+
+
+class JobLogs(MethodView):
+    decorators = [bearer_auth.login_required]
+
+    def get(self, job_id: str):
+        job = _owned(job_id)
+        raw_offset = request.args.get("offset") or "0"
+        if not raw_offset.isdigit():
+            raise ApiError("ParameterInvalid", parameter="offset", reason="not the id of a log entry")
+        requested = request.args.get("level") or job.log_level
+        if requested not in LEVELS:
+            raise ApiError("ParameterInvalid", parameter="level", reason=f"use one of {', '.join(LEVELS)}")
+        level = max(requested, job.log_level, key=level_rank)
+        limit, _ = paging()
+        entries, more = read_logs(services().db, job.id, after=int(raw_offset), level=level, limit=limit)
+        links = []
+        if more:
+            href = public_url(f"/jobs/{job.id}/logs?offset={entries[-1].id}&limit={limit}&level={level}")
+            links.append(link(href, "next"))
+        return jsonify({"level": level, "logs": [_log_entry(entry) for entry in entries], "links": links})
+
+
+def _log_entry(entry) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": str(entry.id),
+        "level": entry.level,
+        "message": entry.message,
+        "time": _rfc3339(entry.time),
+    }
+    if entry.code:
+        document["code"] = entry.code
+    if entry.data is not None:
+        document["data"] = entry.data
+    if entry.path:
+        document["path"] = entry.path
+    return document
+
+
+class Download(MethodView):
+    """A signed link: no login; the token itself names the job and file it opens."""
+
+    def get(self, token: str):
+        config = services().config
+        grant = verify(config, token)
+        with services().db.session() as session:
+            job = session.get(Job, grant.job_id)
+        if job is None or job.status != "finished":
+            raise ApiError("NotFound")
+        if grant.file == "":  # the canonical link: the results document itself
+            return jsonify(results_document(config, job))
+        entry = next((item for item in job.results or [] if item["file"] == grant.file), None)
+        target = resolve_file(job_folder(config, job.user_id, job.id), grant.file)
+        if entry is None or target is None:
+            raise ApiError("NotFound")
+        # conditional=True answers Range requests (206) and streams from disk in chunks.
+        return send_file(
+            target, mimetype=entry["type"], conditional=True, etag=True, download_name=target.name
+        )
+
+
+blueprint.add_url_rule("/jobs", view_func=JobList.as_view("list"))
+blueprint.add_url_rule("/jobs/<job_id>", view_func=JobItem.as_view("item"))
+blueprint.add_url_rule("/jobs/<job_id>/results", view_func=JobResults.as_view("results"))
+blueprint.add_url_rule("/jobs/<job_id>/estimate", view_func=JobEstimate.as_view("estimate"))
+blueprint.add_url_rule("/jobs/<job_id>/logs", view_func=JobLogs.as_view("logs"))
+download_blueprint.add_url_rule("/download/<token>", view_func=Download.as_view("download"))

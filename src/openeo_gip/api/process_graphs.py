@@ -1,0 +1,121 @@
+"""User-defined processes: ``/process_graphs`` and ``/process_graphs/{id}``, stored per user."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from flask.views import MethodView
+from sqlalchemy import select
+
+from openeo_gip.api.common import json_body, page_links, paging, services
+from openeo_gip.auth.login import bearer_auth, current_user
+from openeo_gip.db.models import ProcessGraph
+from openeo_gip.engine.definitions import UserProcesses, no_user_processes
+from openeo_gip.engine.execute import validation_errors
+from openeo_gip.errors import ApiError
+
+blueprint = Blueprint("process_graphs", __name__)
+
+PROCESS_ID = re.compile(r"^\w+$")
+# What the list shows of each process (everything but the graph, which may be large).
+LISTED = ("id", "summary", "description", "categories", "parameters", "returns", "deprecated", "experimental")
+
+
+def user_processes_of(user: Any) -> UserProcesses:
+    """The lookup the engine uses to find ``user``'s stored processes by id (none without a user)."""
+    if user is None:
+        return no_user_processes
+    db = services().db
+    user_id = user.id
+
+    def lookup(process_id: str) -> dict | None:
+        with db.session() as session:
+            row = session.scalar(
+                select(ProcessGraph).where(
+                    ProcessGraph.user_id == user_id, ProcessGraph.process_id == process_id
+                )
+            )
+            return dict(row.document) if row is not None else None
+
+    return lookup
+
+
+def _check_id(process_graph_id: str) -> None:
+    if not PROCESS_ID.match(process_graph_id):
+        raise ApiError(
+            "ParameterInvalid",
+            parameter="process_graph_id",
+            reason="use letters, digits and underscores only",
+        )
+
+
+class ProcessGraphList(MethodView):
+    decorators = [bearer_auth.login_required]
+
+    def get(self):
+        limit, offset = paging()
+        with services().db.session() as session:
+            rows = session.scalars(
+                select(ProcessGraph)
+                .where(ProcessGraph.user_id == current_user().id)
+                .order_by(ProcessGraph.process_id)
+            ).all()
+            documents = [row.document for row in rows]
+        shown = documents[offset : offset + limit] if limit else documents[offset:]
+        processes = [{key: doc[key] for key in LISTED if key in doc} for doc in shown]
+        links = page_links("/process_graphs", limit, offset, len(documents))
+        return jsonify({"processes": processes, "links": links})
+
+
+class ProcessGraphItem(MethodView):
+    decorators = [bearer_auth.login_required]
+
+    def get(self, process_graph_id: str):
+        _check_id(process_graph_id)
+        document = user_processes_of(current_user())(process_graph_id)
+        if document is None:
+            raise ApiError("ProcessGraphNotFound", identifier=process_graph_id)
+        return jsonify(document)
+
+    def put(self, process_graph_id: str):
+        _check_id(process_graph_id)
+        document = json_body()
+        if not isinstance(document, dict):
+            raise ApiError("ProcessInvalid", "The user-defined process must be a JSON object.")
+        document = {**document, "id": process_graph_id}
+        user = current_user()
+        errors = validation_errors(
+            document, services=services(), user=user, user_processes=user_processes_of(user)
+        )
+        if errors:
+            raise errors[0]
+        with services().db.session() as session:
+            row = session.scalar(
+                select(ProcessGraph).where(
+                    ProcessGraph.user_id == user.id, ProcessGraph.process_id == process_graph_id
+                )
+            )
+            if row is None:
+                session.add(ProcessGraph(user_id=user.id, process_id=process_graph_id, document=document))
+            else:
+                row.document = document
+        return Response(status=200)
+
+    def delete(self, process_graph_id: str):
+        _check_id(process_graph_id)
+        with services().db.session() as session:
+            row = session.scalar(
+                select(ProcessGraph).where(
+                    ProcessGraph.user_id == current_user().id, ProcessGraph.process_id == process_graph_id
+                )
+            )
+            if row is None:
+                raise ApiError("ProcessGraphNotFound", identifier=process_graph_id)
+            session.delete(row)
+        return Response(status=204)
+
+
+blueprint.add_url_rule("/process_graphs", view_func=ProcessGraphList.as_view("list"))
+blueprint.add_url_rule("/process_graphs/<process_graph_id>", view_func=ProcessGraphItem.as_view("item"))

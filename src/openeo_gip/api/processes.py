@@ -1,0 +1,28 @@
+"""``GET /processes``: the predefined processes this back-end implements, with their full metadata."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask.views import MethodView
+
+from openeo_gip.api.common import link, page_links, paging, public_url
+from openeo_gip.auth.login import bearer_auth
+from openeo_gip.engine.definitions import predefined_ids
+from openeo_gip.processes.specs import all_specs
+
+blueprint = Blueprint("processes", __name__)
+
+
+class ProcessList(MethodView):
+    decorators = [bearer_auth.login_required(optional=True)]
+
+    def get(self):
+        limit, offset = paging()
+        specs = all_specs()
+        ids = predefined_ids()
+        shown = ids[offset : offset + limit] if limit else ids[offset:]
+        links = [link(public_url("/processes"), "self")] + page_links("/processes", limit, offset, len(ids))
+        return jsonify({"processes": [specs[pid] for pid in shown], "links": links})
+
+
+blueprint.add_url_rule("/processes", view_func=ProcessList.as_view("list"))

@@ -1,0 +1,163 @@
+"""Reading raster headers (never pixels) with rasterio/GDAL: grid, bands, tiles, nodata, scale, time tags.
+
+netCDF and Zarr files are opened per variable through GDAL's drivers, so the reader can treat every source
+the same way; only their time coordinates are decoded with xarray (which reads the coordinate, not the data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rasterio
+import xarray as xr
+
+from openeo_gip.catalog.records import Asset, Grid, crs_string
+
+log = logging.getLogger(__name__)
+
+RASTER_SUFFIXES = {".tif", ".tiff", ".nc", ".nc4", ".zarr"}
+MULTIDIM_SUFFIXES = {".nc", ".nc4", ".zarr"}
+# GeoTIFF metadata items that become STAC item properties.
+PROPERTY_TAGS = {
+    "CLOUD_COVER": "eo:cloud_cover",
+    "CLOUDY_PIXEL_PERCENTAGE": "eo:cloud_cover",
+    "PLATFORM": "platform",
+    "INSTRUMENT": "instruments",
+}
+
+
+@dataclass
+class BandHeader:
+    """One layer found in a file: its name (when the file says), its time (when known) and how to read it."""
+
+    asset: Asset
+    name: str | None
+    datetime: str | None
+    properties: dict = field(default_factory=dict)
+
+
+def is_raster(path: Path) -> bool:
+    return path.suffix.lower() in RASTER_SUFFIXES and not path.name.startswith(".")
+
+
+def read_headers(path: Path | str) -> list[BandHeader]:
+    """All layers of a raster file (a path, or an http(s) URL of a GeoTIFF); raises when GDAL cannot
+    open it."""
+    if isinstance(path, Path) and path.suffix.lower() in MULTIDIM_SUFFIXES:
+        return _multidim_headers(path)
+    with rasterio.open(path) as src:
+        tags = src.tags()
+        when = _tag_datetime(tags)
+        properties = _tag_properties(tags)
+        return [
+            BandHeader(asset, src.descriptions[i - 1] or None, when, properties)
+            for i, asset in enumerate(_assets(src, str(path)), start=1)
+        ]
+
+
+def _assets(src, href: str) -> list[Asset]:
+    if src.crs is None:
+        raise ValueError(f"{href} has no coordinate reference system")
+    grid = Grid(crs_string(src.crs), list(src.transform)[:6], src.width, src.height)
+    assets = []
+    for i in range(1, src.count + 1):
+        block = src.block_shapes[i - 1]
+        assets.append(
+            Asset(
+                href=href,
+                index=i,
+                grid=grid,
+                block=(int(block[0]), int(block[1])),
+                dtype=src.dtypes[i - 1],
+                nodata=_number(src.nodatavals[i - 1]),
+                scale=float(src.scales[i - 1] or 1.0),
+                offset=float(src.offsets[i - 1] or 0.0),
+            )
+        )
+    return assets
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _multidim_headers(path: Path) -> list[BandHeader]:
+    """netCDF/Zarr: one band per data variable on a 2-D grid; GDAL band i is time step i."""
+    engine = "zarr" if path.suffix.lower() == ".zarr" else None
+    with xr.open_dataset(path, engine=engine, decode_times=True, chunks=None) as ds:
+        variables = [name for name, var in ds.data_vars.items() if _is_gridded(var)]
+        times = {name: _time_values(ds[name]) for name in variables}
+    prefix = "ZARR" if engine == "zarr" else "NETCDF"
+    headers = []
+    for name in variables:
+        href = f'{prefix}:"{path}":{"/" if engine == "zarr" else ""}{name}'
+        with rasterio.open(href) as src:
+            assets = _assets(src, href)
+        steps = times[name]
+        if steps and len(steps) != len(assets):
+            raise ValueError(f"{path}: variable {name} has {len(steps)} times but {len(assets)} layers")
+        for i, asset in enumerate(assets):
+            headers.append(BandHeader(asset, name, steps[i] if steps else None))
+    return headers
+
+
+_Y_NAMES = {"y", "lat", "latitude", "rlat"}
+_X_NAMES = {"x", "lon", "longitude", "rlon"}
+
+
+def _is_gridded(var: xr.DataArray) -> bool:
+    """A variable on the raster grid (its last two dimensions are y and x), not bounds or a CRS."""
+    return var.ndim >= 2 and var.dims[-2] in _Y_NAMES and var.dims[-1] in _X_NAMES
+
+
+def _time_values(var: xr.DataArray) -> list[str]:
+    time_dims = [dim for dim in var.dims if dim in ("time", "t")]
+    if not time_dims:
+        return []
+    values = var[time_dims[0]].values
+    return [iso_datetime(value) for value in values]
+
+
+def iso_datetime(value) -> str:
+    """An ISO 8601 UTC string (``...Z``) for numpy/cftime/python datetimes."""
+    if hasattr(value, "isoformat") and not hasattr(value, "astype"):
+        text = value.isoformat()
+    else:
+        text = str(value.astype("datetime64[s]"))
+    stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _tag_datetime(tags: dict[str, str]) -> str | None:
+    for key in ("datetime", "DATETIME", "TIFFTAG_DATETIME", "ACQUISITION_DATE"):
+        raw = tags.get(key)
+        if not raw:
+            continue
+        for fmt in ("%Y:%m:%d %H:%M:%S", None):
+            try:
+                if fmt:
+                    stamp = dt.datetime.strptime(raw.strip(), fmt)
+                else:
+                    stamp = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+                return iso_datetime(stamp)
+            except ValueError:
+                continue
+        log.warning("ignoring unreadable time tag %s=%r", key, raw)
+    return None
+
+
+def _tag_properties(tags: dict[str, str]) -> dict:
+    properties = {}
+    for tag, name in PROPERTY_TAGS.items():
+        if tag in tags:
+            raw = tags[tag]
+            try:
+                properties[name] = float(raw)
+            except ValueError:
+                properties[name] = [raw] if name == "instruments" else raw
+    return properties

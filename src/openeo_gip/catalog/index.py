@@ -1,0 +1,162 @@
+"""The stored scan result and the ``Catalog`` that requests read.
+
+``refresh_index`` keeps ``<system_files>/catalog/index.json`` up to date: a source whose files have the same
+names, sizes and modification times as at the last scan keeps its stored record, so only changed folders
+are read again. ``Catalog`` serves the stored records from memory and reloads them when another process
+(``openeo-gip catalog scan``) rewrote the index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openeo_gip.catalog.records import CollectionRecord
+from openeo_gip.catalog.scan import ScanError, build_record, find_sources, signature
+from openeo_gip.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+INDEX_VERSION = 1
+_RELOAD_CHECK_SECONDS = 1.0
+
+
+def index_path(system_files: Path) -> Path:
+    return system_files / "catalog" / "index.json"
+
+
+@dataclass
+class ScanReport:
+    """What a refresh did, for the ``catalog scan`` command and the log."""
+
+    scanned: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # source path -> reason
+    problems: dict[str, list[str]] = field(default_factory=dict)  # collection id -> broken files
+
+
+def refresh_index(data_root: Path, system_files: Path, *, force: bool = False) -> ScanReport:
+    """Rescan the sources under ``data_root`` that changed since the stored scan; store the result."""
+    path = index_path(system_files)
+    stored = _read(path)
+    report = ScanReport()
+    entries: dict[str, dict] = {}
+    previous = {entry["source"]: entry for entry in stored.values()}
+    for source in find_sources(data_root):
+        digest = signature(source)
+        old = previous.get(str(source.path))
+        if old is not None and old["signature"] == digest and not force:
+            entry = old
+            report.unchanged.append(old["record"]["id"])
+        else:
+            try:
+                record = build_record(source)
+            except (ScanError, ValueError, OSError) as exc:
+                log.error("catalog: %s is not a usable collection: %s", source.path, exc)
+                report.failed[str(source.path)] = str(exc)
+                continue
+            entry = {"source": str(source.path), "signature": digest, "record": record.to_dict()}
+            report.scanned.append(record.id)
+            for problem in record.problems:
+                log.warning("catalog: collection %s: %s", record.id, problem)
+        record_id = entry["record"]["id"]
+        if record_id in entries:
+            reason = f"collection id {record_id} is already used by {entries[record_id]['source']}"
+            log.error("catalog: %s skipped: %s", source.path, reason)
+            report.failed[str(source.path)] = reason
+            continue
+        entries[record_id] = entry
+        if entry["record"]["problems"]:
+            report.problems[record_id] = entry["record"]["problems"]
+    report.removed = sorted(set(stored) - set(entries))
+    if entries != stored or not path.exists():
+        _write(path, entries)
+    return report
+
+
+def _read(path: Path) -> dict[str, dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        log.warning("catalog index %s is unreadable; everything is scanned again", path)
+        return {}
+    if data.get("version") != INDEX_VERSION:
+        return {}
+    return data["collections"]
+
+
+def _write(path: Path, entries: dict[str, dict]) -> None:
+    """Write atomically, so a server reading the index never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"version": INDEX_VERSION, "collections": entries}, out)
+    os.replace(tmp, path)
+
+
+class Catalog:
+    """The collections a server offers, read from the stored index; lookups never touch the rasters."""
+
+    def __init__(self, index_file: Path):
+        self.index_file = index_file
+        self._lock = threading.Lock()
+        self._records: dict[str, CollectionRecord] = {}
+        self._stamp: tuple[int, int] | None = None
+        self._checked = 0.0
+        self._load()
+
+    @classmethod
+    def from_config(cls, config, *, scan: bool = True) -> Catalog:
+        """The catalog of a config; with ``scan`` the index is refreshed first (changed sources only)."""
+        if scan:
+            report = refresh_index(config.paths.data_root, config.paths.system_files)
+            log.info(
+                "catalog: %d collections (%d rescanned, %d failed)",
+                len(report.scanned) + len(report.unchanged),
+                len(report.scanned),
+                len(report.failed),
+            )
+        return cls(index_path(config.paths.system_files))
+
+    def list(self, user=None) -> list[CollectionRecord]:
+        """All collections, sorted by id. ``user`` is reserved for private collections."""
+        self._reload_if_changed()
+        return [self._records[key] for key in sorted(self._records)]
+
+    def get(self, collection_id: str, user=None) -> CollectionRecord:
+        self._reload_if_changed()
+        try:
+            return self._records[collection_id]
+        except KeyError:
+            raise ApiError("CollectionNotFound", identifier=collection_id) from None
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.index_file.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def _load(self) -> None:
+        self._stamp = self._file_stamp()
+        entries = _read(self.index_file)
+        self._records = {key: CollectionRecord.from_dict(entry["record"]) for key, entry in entries.items()}
+
+    def _reload_if_changed(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < _RELOAD_CHECK_SECONDS:
+            return
+        with self._lock:
+            self._checked = now
+            if self._file_stamp() != self._stamp:
+                log.info("catalog: index %s changed, reloading", self.index_file)
+                self._load()

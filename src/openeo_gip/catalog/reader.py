@@ -1,0 +1,319 @@
+"""Lazy reads of a collection into an ``xarray.DataArray`` (dims ``t``, ``bands``, ``y``, ``x``).
+
+Only the items (times and properties), bands and pixel window asked for become dask tasks; each task reads
+one chunk of one band of the files that cover it. Chunks are whole multiples of the files' internal tiles,
+counted from the collection grid's origin, so a chunk never reads a tile twice. Files on the collection's
+grid are read directly; files in another CRS or resolution through a GDAL warped view onto the grid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import rasterio
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from openeo_gip.catalog.grid import is_aligned, pixel_offset, window_for_bbox
+from openeo_gip.catalog.records import Asset, CollectionRecord, Grid, Item
+from openeo_gip.errors import ApiError
+
+DEFAULT_CHUNK = 1024  # target chunk edge in pixels when the caller gives none
+
+
+def load_cube(
+    record: CollectionRecord,
+    *,
+    spatial_extent: dict | None = None,
+    temporal_extent: tuple[str | None, str | None] | None = None,
+    bands: list[str] | None = None,
+    properties: dict | None = None,
+    chunks: int | None = None,
+) -> xr.DataArray:
+    """The collection as a lazy cube, cut to the extents, bands and item properties given.
+
+    ``spatial_extent``: openEO bounding box (``west``, ``south``, ``east``, ``north``, optional ``crs``:
+    EPSG code or WKT/PROJ string, default 4326). ``temporal_extent``: half-open ``[start, end)`` of ISO
+    strings, either may be None. ``properties``: item property name -> a callable returning True for
+    wanted values, or a plain value the property must equal. ``chunks``: chunk edge in pixels (rounded to
+    whole tiles). Values are float32 (float64 for wide sources), nodata NaN, scale/offset applied.
+    """
+    band_names = _select_bands(record, bands)
+    items = _select_items(record, temporal_extent, properties)
+    grid = record.grid
+    row0, row1, col0, col1 = _window(grid, spatial_extent)
+    has_time = record.has_time
+    if has_time:
+        items = _merge_same_time(items)
+    elif items:
+        items = [_merge_all(items)]
+    if not has_time and not items:
+        raise ApiError(
+            "ProcessParameterInvalid",
+            process="load_collection",
+            parameter="properties",
+            reason="no data of the collection matches the property filters",
+        )
+    dtype = _output_dtype(record, band_names)
+    sample = next((a for item in items for assets in item.assets.values() for a in assets), None)
+    row_chunks, col_chunks = _chunks((row0, row1), (col0, col1), sample, chunks)
+    per_item = []
+    for item in items:
+        layers = [
+            _band_array(item.assets.get(name, []), grid, (row0, col0), row_chunks, col_chunks, dtype)
+            for name in band_names
+        ]
+        per_item.append(da.stack(layers) if layers else None)
+    sub = Affine(*grid.transform[:6]) @ Affine.translation(col0, row0)
+    sub_grid = Grid(grid.crs, list(sub)[:6], col1 - col0, row1 - row0)
+    coords: dict[str, Any] = {"bands": band_names, "y": sub_grid.y_coords(), "x": sub_grid.x_coords()}
+    if has_time:
+        coords["t"] = np.array([np.datetime64(item.datetime.rstrip("Z"), "ns") for item in items])
+        shape = (0, len(band_names), row1 - row0, col1 - col0)
+        data = da.stack(per_item) if per_item else da.zeros(shape, dtype=dtype)
+        cube = xr.DataArray(data, dims=("t", "bands", "y", "x"), coords=coords)
+    else:
+        cube = xr.DataArray(per_item[0], dims=("bands", "y", "x"), coords=coords)
+    cube = cube.rio.write_crs(grid.rio_crs)
+    cube = cube.rio.write_transform(sub)
+    cube.name = None  # not the name dask gave the stacked array
+    cube.attrs["collection"] = record.id
+    return cube
+
+
+def _select_bands(record: CollectionRecord, bands: list[str] | None) -> list[str]:
+    if bands is None:
+        return record.band_names
+    known = {band.name: band.name for band in record.bands}
+    known.update({band.common_name: band.name for band in record.bands if band.common_name})
+    unknown = [name for name in bands if name not in known]
+    if unknown:
+        raise ApiError(
+            "ProcessParameterInvalid",
+            process="load_collection",
+            parameter="bands",
+            reason=f"no band {', '.join(unknown)} in {record.id}; it has {', '.join(record.band_names)}",
+        )
+    return [known[name] for name in bands]
+
+
+def _parse_time(value: str | None, parameter: str = "temporal_extent") -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(
+            "ProcessParameterInvalid",
+            process="load_collection",
+            parameter=parameter,
+            reason=f"{value!r} is not an ISO 8601 date or date-time",
+        ) from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+    return stamp
+
+
+def _select_items(record: CollectionRecord, temporal_extent, properties: dict | None) -> list[Item]:
+    start = end = None
+    if temporal_extent is not None:
+        start, end = (_parse_time(value) for value in temporal_extent)
+    selected = []
+    for item in record.items:
+        if item.datetime is not None and (start or end):
+            when = _parse_time(item.datetime)
+            if (start and when < start) or (end and when >= end):
+                continue
+        if properties and not all(_matches(item, name, test) for name, test in properties.items()):
+            continue
+        selected.append(item)
+    return selected
+
+
+def _matches(item: Item, name: str, test: Callable[[Any], bool] | Any) -> bool:
+    if name not in item.properties:
+        return False
+    value = item.properties[name]
+    return bool(test(value)) if callable(test) else value == test
+
+
+def _merge_same_time(items: list[Item]) -> list[Item]:
+    """Items of one time (tiles of a mosaic) become one item."""
+    merged: dict[str, Item] = {}
+    for item in items:
+        target = merged.setdefault(item.datetime, Item(item.datetime))
+        for band, assets in item.assets.items():
+            target.assets.setdefault(band, []).extend(assets)
+    return [merged[key] for key in sorted(merged)]
+
+
+def _merge_all(items: list[Item]) -> Item:
+    return _merge_same_time([Item(None, item.assets) for item in items])[0] if len(items) > 1 else items[0]
+
+
+def _window(grid: Grid, extent: dict | None) -> tuple[int, int, int, int]:
+    if not extent:
+        return 0, grid.height, 0, grid.width
+    try:
+        bbox = tuple(float(extent[key]) for key in ("west", "south", "east", "north"))
+        crs = CRS.from_user_input(extent.get("crs") or 4326)
+    except (KeyError, TypeError, ValueError, rasterio.errors.CRSError) as exc:
+        raise ApiError(
+            "ProcessParameterInvalid",
+            process="load_collection",
+            parameter="spatial_extent",
+            reason=f"not a valid bounding box ({exc})",
+        ) from None
+    if bbox[0] > bbox[2] or bbox[1] > bbox[3]:
+        raise ApiError(
+            "ProcessParameterInvalid",
+            process="load_collection",
+            parameter="spatial_extent",
+            reason="west must not exceed east, south must not exceed north",
+        )
+    row0, row1, col0, col1 = window_for_bbox(grid, bbox, crs)
+    # A point or a line still selects the pixel it lies in.
+    if row1 == row0 and row0 < grid.height and bbox[1] == bbox[3]:
+        row1 = row0 + 1
+    if col1 == col0 and col0 < grid.width and bbox[0] == bbox[2]:
+        col1 = col0 + 1
+    if row1 <= row0 or col1 <= col0:  # no overlap: an empty cube, the caller decides what that means
+        return 0, 0, 0, 0
+    return row0, row1, col0, col1
+
+
+def _output_dtype(record: CollectionRecord, bands: list[str]) -> np.dtype:
+    wide = {"float64", "int32", "uint32", "int64", "uint64"}
+    for item in record.items:
+        for name in bands:
+            if any(asset.dtype in wide for asset in item.assets.get(name, [])):
+                return np.dtype("float64")
+    return np.dtype("float32")
+
+
+def _chunks(rows: tuple[int, int], cols: tuple[int, int], sample: Asset | None, target: int | None):
+    """Chunk edges: multiples of the files' tiles, aligned to the grid origin, ~``target`` pixels each."""
+    block_rows, block_cols = sample.block if sample else (256, 256)
+    target = target or DEFAULT_CHUNK
+    size_rows = max(1, round(target / block_rows)) * block_rows
+    size_cols = max(1, round(target / block_cols)) * block_cols
+    return _split(*rows, size_rows), _split(*cols, size_cols)
+
+
+def _split(start: int, stop: int, size: int) -> tuple[int, ...]:
+    edges = [start]
+    boundary = (start // size + 1) * size
+    while boundary < stop:
+        edges.append(boundary)
+        boundary += size
+    edges.append(stop)
+    return tuple(b - a for a, b in zip(edges, edges[1:], strict=False)) or (0,)
+
+
+def _band_array(assets: list[Asset], grid: Grid, origin, row_chunks, col_chunks, dtype) -> da.Array:
+    """One band at one time as a dask array; no files (a band missing at this time) gives NaN."""
+    if not assets:
+        return da.full(
+            (sum(row_chunks), sum(col_chunks)), np.nan, dtype=dtype, chunks=(row_chunks, col_chunks)
+        )
+    return da.map_blocks(
+        _read_block,
+        assets=assets,
+        grid=grid,
+        origin=origin,
+        out_dtype=dtype,
+        chunks=(row_chunks, col_chunks),
+        dtype=dtype,
+        meta=np.array((), dtype=dtype),
+    )
+
+
+def _read_block(assets: list[Asset], grid: Grid, origin, out_dtype, block_info=None) -> np.ndarray:
+    (r0, r1), (c0, c1) = block_info[None]["array-location"]
+    row, col = origin[0] + r0, origin[1] + c0
+    return read_window(assets, grid, row, col, r1 - r0, c1 - c0, out_dtype)
+
+
+def read_window(assets: list[Asset], grid: Grid, row: int, col: int, height: int, width: int, dtype):
+    """Pixels [row:row+height, col:col+width] of ``grid`` from the files covering them (first file wins
+    where several overlap), as floats with nodata NaN and scale/offset applied."""
+    out = np.full((height, width), np.nan, dtype=dtype)
+    for asset in assets:
+        if is_aligned(asset.grid, grid):
+            _read_aligned(asset, grid, row, col, out)
+        else:
+            _read_warped(asset, grid, row, col, out)
+    return out
+
+
+def _read_aligned(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) -> None:
+    off_row, off_col = pixel_offset(asset.grid, grid)
+    height, width = out.shape
+    # The chunk in the asset's own pixel coordinates, cut to the asset.
+    top, left = row - off_row, col - off_col
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + height, asset.grid.height), min(left + width, asset.grid.width)
+    if r1 <= r0 or c1 <= c0:
+        return
+    with rasterio.open(asset.href) as src:
+        raw = src.read(asset.index, window=Window(c0, r0, c1 - c0, r1 - r0))
+    values = _to_values(raw, asset, out.dtype)
+    target = out[r0 - top : r1 - top, c0 - left : c1 - left]
+    np.copyto(target, values, where=np.isnan(target))
+
+
+def _read_warped(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) -> None:
+    height, width = out.shape
+    transform = grid.affine @ Affine.translation(col, row)
+    if not _overlaps(asset.grid, grid, transform, width, height):
+        return
+    with rasterio.open(asset.href) as src:
+        with WarpedVRT(
+            src,
+            crs=grid.rio_crs,
+            transform=transform,
+            width=width,
+            height=height,
+            resampling=Resampling.nearest,
+            src_nodata=asset.nodata,
+            nodata=np.nan,
+            dtype="float64",
+        ) as vrt:
+            raw = vrt.read(asset.index)
+    values = (
+        raw.astype(out.dtype) * asset.scale + asset.offset if (asset.scale, asset.offset) != (1, 0) else raw
+    )
+    np.copyto(out, values.astype(out.dtype), where=np.isnan(out))
+
+
+def _overlaps(asset_grid: Grid, grid: Grid, transform: Affine, width: int, height: int) -> bool:
+    from rasterio.warp import transform_bounds
+
+    west, north = transform @ (0, 0)
+    east, south = transform @ (width, height)
+    box = transform_bounds(grid.rio_crs, asset_grid.rio_crs, west, south, east, north, densify_pts=5)
+    a = asset_grid.bounds
+    return box[0] < a[2] and box[2] > a[0] and box[1] < a[3] and box[3] > a[1]
+
+
+def _to_values(raw: np.ndarray, asset: Asset, dtype: np.dtype) -> np.ndarray:
+    values = raw.astype(dtype)
+    if asset.nodata is not None:
+        if math.isnan(asset.nodata):
+            invalid = np.isnan(values)
+        else:
+            invalid = raw == np.asarray(asset.nodata).astype(raw.dtype)
+        values[invalid] = np.nan
+    if asset.scale != 1.0 or asset.offset != 0.0:
+        values = values * dtype.type(asset.scale) + dtype.type(asset.offset)
+    return values

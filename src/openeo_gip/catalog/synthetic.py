@@ -1,0 +1,347 @@
+"""Synthetic but plausible rasters for the demo (``openeo-gip demo-data DIR``) and for tests.
+
+Everything is a pure function of its arguments (sizes, dates, seed), so a test can recompute exactly what was
+written with the ``array(...)``/``values(...)`` methods of the returned descriptions, independently of the
+reader under test.
+
+- ``write_sentinel2_demo``: a folder of COGs, one per date and band (B02, B03, B04, B08 as uint16 reflectance
+  x 10000, nodata 0; SCL as uint8 scene classes), UTM 31N at 10 m: a river, fields that green up and brown
+  down at different times, a forest, bare land, and clouds (with shadows) on some dates.
+- ``write_netcdf_cube``: one netCDF file with a daily air temperature cube (packed int16, scale/offset).
+- ``write_dem``: a single-band float32 GeoTIFF elevation model with nodata.
+- ``write_demo_data``: all three into one data root, with sidecars, as ``make demo`` uses them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+
+S2_CRS = "EPSG:32631"
+S2_ORIGIN = (600000.0, 5700000.0)  # upper-left corner (x, y), Belgium/Netherlands border in UTM 31N
+S2_BANDS = ["B02", "B03", "B04", "B08", "SCL"]
+SCL = {"nodata": 0, "shadow": 3, "vegetation": 4, "bare": 5, "water": 6, "cloud_medium": 8, "cloud_high": 9}
+# Surface reflectance of the end members per band (B02, B03, B04, B08).
+_WATER = np.array([0.06, 0.05, 0.035, 0.012])
+_SOIL = np.array([0.10, 0.13, 0.17, 0.24])
+_LEAF = np.array([0.03, 0.07, 0.03, 0.45])
+_CLOUD = np.array([0.55, 0.55, 0.56, 0.60])
+
+
+def default_dates(
+    count: int = 12, start: dt.date = dt.date(2023, 1, 5), step_days: int = 30
+) -> list[dt.date]:
+    return [start + dt.timedelta(days=step_days * i) for i in range(count)]
+
+
+@dataclass
+class Sentinel2Demo:
+    """What ``write_sentinel2_demo`` wrote; ``array(band, i)`` recomputes the stored pixels exactly."""
+
+    folder: Path
+    size: int
+    dates: list[dt.date]
+    seed: int
+    blocksize: int
+    bands: list[str] = field(default_factory=lambda: list(S2_BANDS))
+    crs: str = S2_CRS
+    resolution: float = 10.0
+
+    @property
+    def transform(self) -> Affine:
+        return Affine(self.resolution, 0, S2_ORIGIN[0], 0, -self.resolution, S2_ORIGIN[1])
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        west, north = S2_ORIGIN
+        extent = self.size * self.resolution
+        return west, north - extent, west + extent, north
+
+    def path(self, band: str, index: int) -> Path:
+        return self.folder / f"S2_{self.dates[index]:%Y%m%d}_{band}.tif"
+
+    def array(self, band: str, index: int) -> np.ndarray:
+        """The stored integers of ``band`` at date number ``index`` (uint16, or uint8 for SCL)."""
+        return _s2_scene(self.size, self.dates[index], index, self.seed)[band]
+
+    def cloud_cover(self, index: int) -> float:
+        """Percentage of valid pixels classified as cloud at date number ``index``."""
+        return _cloud_cover(self.array("SCL", index))
+
+
+def _cloud_cover(scl: np.ndarray) -> float:
+    valid = scl != SCL["nodata"]
+    cloudy = np.isin(scl, [SCL["cloud_medium"], SCL["cloud_high"]]) & valid
+    return round(100.0 * float(cloudy.sum()) / max(int(valid.sum()), 1), 2)
+
+
+def write_sentinel2_demo(
+    folder: str | Path,
+    size: int = 1024,
+    dates: int | list[dt.date] = 12,
+    seed: int = 0,
+    blocksize: int = 256,
+    sidecar: bool = True,
+) -> Sentinel2Demo:
+    """Write ``S2_YYYYMMDD_BAND.tif`` COGs (with overviews) into ``folder`` and, with ``sidecar``, a
+    ``collection.toml``. ``dates``: a count (every 30 days from 2023-01-05) or explicit dates."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    date_list = default_dates(dates) if isinstance(dates, int) else list(dates)
+    demo = Sentinel2Demo(folder, size, date_list, seed, blocksize)
+    for index in range(len(date_list)):
+        scene = _s2_scene(size, date_list[index], index, seed)
+        tags = {"CLOUD_COVER": str(_cloud_cover(scene["SCL"])), "PLATFORM": "sentinel-2-synthetic"}
+        for band in S2_BANDS:
+            write_cog(demo.path(band, index), scene[band], demo.transform, S2_CRS, 0, band, blocksize, tags)
+    if sidecar:
+        (folder / "collection.toml").write_text(_S2_SIDECAR, encoding="utf-8")
+    return demo
+
+
+_S2_SIDECAR = """\
+title = "Sentinel-2 L2A (synthetic demo)"
+description = \"\"\"Synthetic Sentinel-2 Level-2A surface reflectance made by openeo-gip for demos and \
+teaching: a river, crop fields with their own growing seasons, a forest and passing clouds, \
+at 10 m in UTM zone 31N. B02, B03, B04, B08 are reflectance x 10000 (nodata 0); SCL is the scene \
+classification (4 vegetation, 5 bare, 6 water, 3 cloud shadow, 8/9 clouds).\"\"\"
+license = "CC0-1.0"
+keywords = ["sentinel-2", "synthetic", "demo", "surface reflectance"]
+providers = [{ name = "openeo-gip", roles = ["producer", "host"] }]
+
+[bands.SCL]
+description = "Scene classification"
+"""
+
+
+def write_cog(
+    path: Path,
+    data: np.ndarray,
+    transform: Affine,
+    crs: str,
+    nodata: float | None,
+    description: str,
+    blocksize: int = 256,
+    tags: dict[str, str] | None = None,
+) -> None:
+    """One single-band Cloud Optimized GeoTIFF with overviews (GDAL's COG driver; tiles of at least 128)."""
+    profile = {
+        "driver": "COG",
+        "width": data.shape[1],
+        "height": data.shape[0],
+        "count": 1,
+        "dtype": data.dtype.name,
+        "crs": crs,
+        "transform": transform,
+        "nodata": nodata,
+        "blocksize": max(blocksize, 128),
+        "compress": "deflate",
+        "overview_resampling": "nearest",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.set_band_description(1, description)
+        if tags:
+            dst.update_tags(**tags)
+
+
+def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
+    """Values in [0, 1] varying smoothly over about ``size / cells`` pixels (bilinear upsampling)."""
+    coarse = rng.random((cells + 1, cells + 1))
+    positions = np.linspace(0, cells, size)
+    rows = np.array([np.interp(positions, np.arange(cells + 1), coarse[:, j]) for j in range(cells + 1)]).T
+    return np.array([np.interp(positions, np.arange(cells + 1), row) for row in rows])
+
+
+def _landscape(size: int, seed: int) -> dict[str, np.ndarray]:
+    """Static land cover: water, field ids with their season, forest, bare land."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    river_centre = 0.5 + 0.12 * np.sin(2 * np.pi * (xx * 1.5 + 0.1))
+    water = np.abs(yy - river_centre) < 0.035
+    fields_per_side = 6
+    field_id = (yy * fields_per_side).astype(int) * fields_per_side + (xx * fields_per_side).astype(int)
+    peaks = rng.uniform(140, 240, fields_per_side**2)  # day of year of full green
+    widths = rng.uniform(35, 70, fields_per_side**2)
+    amplitude = rng.uniform(0.6, 1.0, fields_per_side**2)
+    forest = (_smooth_noise(rng, size, 4) > 0.72) & ~water
+    bare = (_smooth_noise(rng, size, 5) > 0.8) & ~water & ~forest
+    return {
+        "water": water,
+        "forest": forest,
+        "bare": bare,
+        "peak": peaks[field_id],
+        "width": widths[field_id],
+        "amplitude": amplitude[field_id],
+    }
+
+
+def _s2_scene(size: int, date: dt.date, index: int, seed: int) -> dict[str, np.ndarray]:
+    land = _landscape(size, seed)
+    doy = date.timetuple().tm_yday
+    green = land["amplitude"] * np.exp(-(((doy - land["peak"]) / land["width"]) ** 2))
+    green = np.where(land["forest"], 0.55 + 0.3 * np.sin(np.pi * (doy - 80) / 365) ** 2, green)
+    green = np.where(land["bare"], 0.05, green)
+    reflectance = _SOIL[:, None, None] * (1 - green) + _LEAF[:, None, None] * green
+    reflectance = np.where(land["water"], _WATER[:, None, None], reflectance)
+    rng = np.random.default_rng([seed, index])
+    reflectance = reflectance + rng.normal(0, 0.004, reflectance.shape)
+    # Clouds: some dates clear, others partly cloudy; shadows fall a little to the south-east.
+    cloudiness = rng.choice([0.0, 0.0, 0.2, 0.35, 0.5])
+    opacity = np.clip((_smooth_noise(rng, size, 5) - (1 - cloudiness)) * 4, 0, 1)
+    if not cloudiness:
+        opacity[:] = 0
+    cloud = opacity > 0.25
+    shift = max(size // 20, 1)
+    shadow = np.zeros((size, size), bool)
+    shadow[shift:, shift:] = cloud[:-shift, :-shift]
+    shadow &= ~cloud
+    reflectance = np.where(shadow, reflectance * 0.4, reflectance)
+    reflectance = reflectance * (1 - opacity) + _CLOUD[:, None, None] * opacity
+    dn = np.clip(np.round(reflectance * 10000), 1, 10000).astype(np.uint16)
+    scl = np.full((size, size), SCL["bare"], np.uint8)
+    scl[green > 0.3] = SCL["vegetation"]
+    scl[land["water"]] = SCL["water"]
+    scl[shadow] = SCL["shadow"]
+    scl[cloud] = SCL["cloud_medium"]
+    scl[opacity > 0.8] = SCL["cloud_high"]
+    if index == 0:  # an orbit edge: no data in the westmost eighth
+        dn[:, :, : max(size // 8, 1)] = 0
+        scl[:, : max(size // 8, 1)] = SCL["nodata"]
+    scene = {band: dn[i] for i, band in enumerate(S2_BANDS[:4])}
+    scene["SCL"] = scl
+    return scene
+
+
+@dataclass
+class NetcdfCube:
+    """What ``write_netcdf_cube`` wrote: ``values()`` are the unpacked temperatures, north up (NaN = fill)."""
+
+    path: Path
+    times: list[dt.date]
+    lat: np.ndarray  # ascending, as stored in the file
+    lon: np.ndarray
+    packed: np.ndarray  # int16 as stored (time, lat ascending, lon)
+    variable: str = "temperature"
+    scale: float = 0.01
+    offset: float = 273.15
+    fill: int = -32768
+
+    def values(self) -> np.ndarray:
+        """(time, y, x) with the northmost row first, as a reader returns them."""
+        unpacked = np.where(self.packed == self.fill, np.nan, self.packed * self.scale + self.offset)
+        return unpacked[:, ::-1, :]
+
+
+def write_netcdf_cube(
+    path: str | Path, size: int = 32, days: int = 10, start: dt.date = dt.date(2023, 1, 1), seed: int = 0
+) -> NetcdfCube:
+    """A daily air temperature cube (K) on a 0.01 degree lat/lon grid (EPSG:4326), latitudes ascending,
+    packed as int16 with ``scale_factor``/``add_offset``/``_FillValue`` and a masked lake."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    lat = 51.3 + 0.01 * (np.arange(size) + 0.5)
+    lon = 4.4 + 0.01 * (np.arange(size) + 0.5)
+    times = [start + dt.timedelta(days=i) for i in range(days)]
+    doy = np.array([t.timetuple().tm_yday for t in times])[:, None, None]
+    seasonal = 10 * np.sin(2 * np.pi * (doy - 110) / 365)
+    gradient = -2.0 * (lat[None, :, None] - lat[0]) / 0.3 + 0.5 * (lon[None, None, :] - lon[0]) / 0.3
+    kelvin = 283.0 + seasonal + gradient + rng.normal(0, 0.3, (days, size, size))
+    packed = np.round((kelvin - 273.15) / 0.01).astype(np.int16)
+    lake = (np.arange(size)[:, None] - size * 0.3) ** 2 + (np.arange(size)[None, :] - size * 0.6) ** 2
+    packed[:, lake < (size * 0.1) ** 2] = -32768
+    _write_packed_netcdf(path, times, lat, lon, packed)
+    return NetcdfCube(path, times, lat, lon, packed)
+
+
+def _write_packed_netcdf(path: Path, times, lat, lon, packed: np.ndarray) -> None:
+    """CF netCDF with the int16 numbers written as they are (no re-packing by a library)."""
+    import netCDF4
+    from pyproj import CRS
+
+    with netCDF4.Dataset(path, "w") as nc:
+        nc.Conventions = "CF-1.8"
+        nc.createDimension("time", len(times))
+        nc.createDimension("lat", len(lat))
+        nc.createDimension("lon", len(lon))
+        time = nc.createVariable("time", "f8", ("time",))
+        time.units = "days since 1970-01-01 00:00:00"
+        time.calendar = "standard"
+        time.standard_name = "time"
+        time[:] = [(t - dt.date(1970, 1, 1)).days for t in times]
+        for name, values, units, standard in (
+            ("lat", lat, "degrees_north", "latitude"),
+            ("lon", lon, "degrees_east", "longitude"),
+        ):
+            var = nc.createVariable(name, "f8", (name,))
+            var.units, var.standard_name = units, standard
+            var[:] = values
+        crs = nc.createVariable("crs", "i4")
+        crs.setncatts(CRS.from_epsg(4326).to_cf())
+        temperature = nc.createVariable("temperature", "i2", ("time", "lat", "lon"), fill_value=-32768)
+        temperature.set_auto_maskandscale(False)
+        temperature.setncatts(
+            {"scale_factor": 0.01, "add_offset": 273.15, "units": "K", "long_name": "air temperature"}
+        )
+        temperature.grid_mapping = "crs"
+        temperature[:] = packed
+
+
+@dataclass
+class Dem:
+    """What ``write_dem`` wrote: ``elevation`` as stored (float32, ``nodata`` where undefined)."""
+
+    path: Path
+    elevation: np.ndarray
+    transform: Affine
+    crs: str = S2_CRS
+    nodata: float = -9999.0
+
+
+def write_dem(path: str | Path, size: int = 64, resolution: float = 30.0, seed: int = 0) -> Dem:
+    """A float32 elevation GeoTIFF (m) in UTM 31N from the demo's corner: hills, a valley, nodata corner."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    hills = 40 * _smooth_noise(rng, size, 3) + 15 * _smooth_noise(rng, size, 8)
+    valley = 25 * np.exp(-(((yy - 0.5 - 0.12 * np.sin(2 * np.pi * (xx * 1.5 + 0.1))) / 0.08) ** 2))
+    elevation = (20 + hills - valley).astype(np.float32)
+    corner = max(size // 10, 1)
+    elevation[:corner, :corner] = -9999.0
+    transform = Affine(resolution, 0, S2_ORIGIN[0], 0, -resolution, S2_ORIGIN[1])
+    write_cog(path, elevation, transform, S2_CRS, -9999.0, "elevation", 256 if size >= 512 else 128)
+    return Dem(path, elevation, transform)
+
+
+def write_demo_data(root: str | Path, *, small: bool = False) -> dict[str, object]:
+    """The demo data root: ``SENTINEL2_L2A_DEMO/``, ``TEMPERATURE_DEMO.nc``, ``DEM_DEMO.tif`` (+ sidecars).
+
+    ``small`` writes tiny versions (64 x 64, 3 dates) for tests."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    if small:
+        s2 = write_sentinel2_demo(root / "SENTINEL2_L2A_DEMO", size=64, dates=3, blocksize=128)
+        temperature = write_netcdf_cube(root / "TEMPERATURE_DEMO.nc", size=16, days=5)
+        dem = write_dem(root / "DEM_DEMO.tif", size=32)
+    else:
+        s2 = write_sentinel2_demo(root / "SENTINEL2_L2A_DEMO")
+        temperature = write_netcdf_cube(root / "TEMPERATURE_DEMO.nc", size=128, days=365)
+        dem = write_dem(root / "DEM_DEMO.tif", size=1024 * 10 // 30)
+    (root / "TEMPERATURE_DEMO.toml").write_text(
+        'title = "Daily air temperature (synthetic demo)"\nlicense = "CC0-1.0"\n'
+        'description = "Synthetic daily 2 m air temperature in kelvin on a 0.01 degree grid."\n',
+        encoding="utf-8",
+    )
+    (root / "DEM_DEMO.toml").write_text(
+        'title = "Elevation model (synthetic demo)"\nlicense = "CC0-1.0"\n'
+        'description = "Synthetic terrain heights in metres at 30 m, covering the Sentinel-2 demo area."\n',
+        encoding="utf-8",
+    )
+    return {"SENTINEL2_L2A_DEMO": s2, "TEMPERATURE_DEMO": temperature, "DEM_DEMO": dem}

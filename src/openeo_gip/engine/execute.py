@@ -1,0 +1,85 @@
+"""What the API and the batch jobs call: check a process completely, then evaluate it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openeo_gip.engine.definitions import UserProcesses, no_user_processes
+from openeo_gip.engine.evaluate import evaluate
+from openeo_gip.engine.graph import ProcessGraph, parse_process
+from openeo_gip.engine.validate import validate_graph
+from openeo_gip.engine.values import ProcessContext
+from openeo_gip.errors import ApiError
+
+
+def collection_check(services: Any, user: Any = None):
+    """A function raising ``CollectionNotFound`` for unknown collections (none when there is no catalogue)."""
+    catalog = getattr(services, "catalog", None)
+    if catalog is None:
+        return None
+    return lambda collection_id: catalog.get(collection_id, user=user)
+
+
+def validation_errors(
+    process: Any,
+    *,
+    services: Any = None,
+    user: Any = None,
+    user_processes: UserProcesses = no_user_processes,
+    declared_parameters: set[str] | None = None,
+) -> list[ApiError]:
+    """Every problem of a process object (``{"process_graph": ..., "parameters": ...}``); nothing runs."""
+    try:
+        graph, parameters = parse_process(process)
+    except ApiError as error:
+        return [error]
+    names = {p["name"] for p in parameters} | (declared_parameters or set())
+    return validate_graph(
+        graph,
+        user_processes=user_processes,
+        check_collection=collection_check(services, user),
+        parameters=names,
+    )
+
+
+def checked_graph(
+    process: Any,
+    *,
+    services: Any = None,
+    user: Any = None,
+    user_processes: UserProcesses = no_user_processes,
+    parameters: dict[str, Any] | None = None,
+) -> ProcessGraph:
+    """The parsed graph of ``process``; the first problem found is raised."""
+    errors = validation_errors(
+        process,
+        services=services,
+        user=user,
+        user_processes=user_processes,
+        declared_parameters=set(parameters or {}),
+    )
+    if errors:
+        raise errors[0]
+    graph, _ = parse_process(process)
+    return graph
+
+
+def run_process(
+    process: Any,
+    context: ProcessContext,
+    *,
+    user_processes: UserProcesses = no_user_processes,
+    parameters: dict[str, Any] | None = None,
+) -> Any:
+    """Validate, then evaluate ``process``; ``context.saved`` collects what ``save_result`` asked for."""
+    graph = checked_graph(
+        process,
+        services=context.services,
+        user=context.user,
+        user_processes=user_processes,
+        parameters=parameters,
+    )
+    _, declared = parse_process(process)
+    scope = {p["name"]: p["default"] for p in declared if "default" in p}
+    scope.update(parameters or {})
+    return evaluate(graph, context, parameters=scope, user_processes=user_processes)

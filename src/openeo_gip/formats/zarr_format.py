@@ -1,0 +1,42 @@
+"""Zarr output for raster cubes: the whole cube in one zipped Zarr store (a single file to download,
+opened with ``xarray.open_zarr(zarr.storage.ZipStore(path, mode="r"), decode_coords="all")``)."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from openeo_gip.formats.raster_layout import compute, unsuitable
+
+
+def write_zarr(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
+    if not isinstance(data, xr.DataArray):
+        raise unsuitable("Zarr stores raster data cubes only.")
+    cube = compute(data, client)
+    crs = cube.rio.crs if "x" in cube.dims and "y" in cube.dims else None
+    cube = cube.drop_vars([name for name in cube.coords if name not in cube.dims])
+    for dim in cube.dims:  # labels of mixed types (e.g. from rename_labels) are stored as text
+        if dim in cube.coords and cube[dim].dtype == object:
+            cube = cube.assign_coords({dim: cube[dim].astype(str).values})
+    if cube.dtype == bool:
+        cube = cube.astype(np.uint8)
+    dataset = cube.rename(str(cube.name or "data")).to_dataset()
+    if crs is not None:
+        dataset = dataset.rio.write_crs(crs).rio.write_grid_mapping("spatial_ref")
+    chunks = {str(dim): min(size, 512) for dim, size in cube.sizes.items()}
+    dataset = dataset.chunk(chunks)
+    path = folder / "result.zarr.zip"
+    # Written as a directory first: zarr rewrites metadata while writing, which a zip file cannot take.
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        store = Path(scratch) / "store.zarr"
+        dataset.to_zarr(store, mode="w", consolidated=True, zarr_format=int(options.get("zarr_format", 2)))
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+            for file in sorted(store.rglob("*")):
+                if file.is_file():
+                    archive.write(file, file.relative_to(store).as_posix())
+    return [path]

@@ -1,0 +1,84 @@
+"""Signed, expiring download links of job results: ``/download/<token>`` needs no login.
+
+A token names one job, one file of it and an expiry time, signed with HMAC-SHA256 (itsdangerous) under
+``jobs.signing_secret`` or a random key kept in ``paths.system_files`` (shared by every process using it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from openeo_gip.config import Config
+from openeo_gip.errors import ApiError
+
+_SALT = "openeo-gip job result"
+_KEY_FILE = "download-signing.key"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid token allows: reading ``file`` (relative to the job folder) of ``job_id``."""
+
+    job_id: str
+    file: str
+    expires: int
+
+
+def signing_secret(config: Config) -> str:
+    if config.jobs.signing_secret:
+        return config.jobs.signing_secret
+    path = config.paths.system_files / _KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: when two processes start together, one key wins and both read it
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # the winner may still be writing
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"the signing key {path} is empty")
+
+
+def _serializer(config: Config) -> URLSafeSerializer:
+    return URLSafeSerializer(signing_secret(config), salt=_SALT)
+
+
+def sign(config: Config, job_id: str, file: str, expires: int) -> str:
+    """A token for ``file`` of ``job_id`` valid until the Unix time ``expires``."""
+    return _serializer(config).dumps([job_id, file, expires])
+
+
+def expiry(config: Config, now: float | None = None) -> int:
+    """Unix time at which links made now expire."""
+    return int((now or time.time()) + config.jobs.link_expiry_hours * 3600)
+
+
+def verify(config: Config, token: str, now: float | None = None) -> Grant:
+    """The grant of ``token``; 403 when it was not made here or was changed, 410 when it expired."""
+    try:
+        job_id, file, expires = _serializer(config).loads(token)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise ApiError("LinkInvalid", "This download link is not valid.", status=403) from exc
+    if not isinstance(expires, int) or expires < (now or time.time()):
+        raise ApiError("ResultLinkExpired")
+    return Grant(job_id=str(job_id), file=str(file), expires=expires)
+
+
+def resolve_file(folder: Path, file: str) -> Path | None:
+    """``file`` inside ``folder`` if it is a regular file there (never outside it)."""
+    target = (folder / file).resolve()
+    if not target.is_relative_to(folder.resolve()) or not target.is_file():
+        return None
+    return target

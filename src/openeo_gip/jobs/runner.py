@@ -1,0 +1,294 @@
+"""The pool that runs batch jobs: a few threads claiming queued jobs, and one keeping watch.
+
+It runs inside the server (``jobs.runner_threads``) and in ``openeo-gip worker`` processes. Idle threads
+sleep on an event, woken at once by jobs queued in this process and every ``jobs.poll_seconds`` to look for
+jobs queued by others. The watcher reports each running job's progress and liveness (its heartbeat), notices
+jobs canceled or deleted through another process, and requeues jobs whose worker stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+
+from openeo_gip.db.models import Job, ProcessGraph, User, utcnow
+from openeo_gip.engine.values import ProcessContext
+from openeo_gip.errors import ApiError
+from openeo_gip.jobs import job_folder
+from openeo_gip.jobs.assets import describe
+from openeo_gip.jobs.execute import JobCanceled, execute
+from openeo_gip.jobs.queue import Limits, claim_next, new_worker_id, recover_orphans
+from openeo_gip.jobs.store import JobLogger, set_status, write_log
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Active:
+    """A job this runner is computing right now."""
+
+    user_id: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: float = 0.0
+
+
+class JobRunner:
+    def __init__(self, services: Any, threads: int | None = None):
+        self.services = services
+        self.config = services.config
+        self.threads = self.config.jobs.runner_threads if threads is None else threads
+        self.worker_id = new_worker_id()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._active: dict[str, _Active] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._last_recovery = time.monotonic()
+
+    # -- control ----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._threads or self.threads < 1:
+            return
+        try:
+            recover_orphans(self.services.db, self.config.jobs.stale_seconds)
+        except Exception:  # the watcher tries again later; a server must start even so
+            log.warning("could not look for interrupted jobs", exc_info=True)
+        # The threads hold the runner only weakly: a runner (and app) nobody uses any more is collected
+        # and its threads end by themselves, even if ``stop`` was never called.
+        me = weakref.ref(self)
+        for number in range(self.threads):
+            thread = threading.Thread(
+                target=_work_loop,
+                args=(me, self._wake, self._stopping, 1 if number == 0 else 10),
+                name=f"job-runner-{number}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+        interval = min(5.0, self.config.jobs.stale_seconds / 4)
+        watcher = threading.Thread(
+            target=_watch_loop, args=(me, self._stopping, interval), name="job-watcher", daemon=True
+        )
+        watcher.start()
+        self._threads.append(watcher)
+        log.info("job runner %s started with %d thread(s)", self.worker_id, self.threads)
+
+    def notify(self) -> None:
+        """A job was queued: an idle thread looks at once instead of at its next poll."""
+        self._wake.set()
+
+    def cancel(self, job_id: str) -> None:
+        """Stop the computation of ``job_id`` if it runs here (the caller has changed its status)."""
+        with self._lock:
+            active = self._active.get(job_id)
+        if active is not None:
+            active.cancel.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking jobs; jobs running here are stopped and queued again for the next start."""
+        self._stopping.set()
+        self._wake.set()
+        with self._lock:
+            for active in self._active.values():
+                active.cancel.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    @property
+    def running(self) -> list[str]:
+        with self._lock:
+            return list(self._active)
+
+    # -- threads ----------------------------------------------------------------------------------------
+
+    def _work_once(self) -> bool:
+        """Claim and run one job; False when there was none to take."""
+        jobs = self.config.jobs
+        try:
+            job = claim_next(
+                self.services.db, self.worker_id, Limits(jobs.max_running, jobs.max_running_per_user)
+            )
+        except Exception:
+            log.warning("could not look for queued jobs", exc_info=True)
+            return False
+        if job is None:
+            return False
+        self._wake.set()  # there may be more: let a sleeping thread look too
+        self._run(job)
+        # A finished job frees a place under the limits: let the other threads look again.
+        self._wake.set()
+        return True
+
+    def _watch_once(self) -> None:
+        stale = self.config.jobs.stale_seconds
+        try:
+            self._beat()
+            if time.monotonic() - self._last_recovery > stale / 2:
+                self._last_recovery = time.monotonic()
+                if recover_orphans(self.services.db, stale):
+                    self._wake.set()
+        except Exception:
+            log.warning("job watcher could not reach the database", exc_info=True)
+
+    def _beat(self) -> None:
+        with self._lock:
+            active = dict(self._active)
+        for job_id, state in active.items():
+            with self.services.db.session() as session:
+                result = session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == "running", Job.worker == self.worker_id)
+                    .values(heartbeat=utcnow(), progress=round(state.progress, 1))
+                    .execution_options(synchronize_session=False)
+                )
+            if result.rowcount != 1:  # canceled or deleted through another process
+                state.cancel.set()
+
+    # -- one job ----------------------------------------------------------------------------------------
+
+    def _run(self, job: Job) -> None:
+        db = self.services.db
+        state = _Active(user_id=job.user_id)
+        with self._lock:
+            self._active[job.id] = state
+        logger = JobLogger(db, job.id, job.log_level)
+        folder = job_folder(self.config, job.user_id, job.id)
+        shutil.rmtree(folder, ignore_errors=True)  # results of an earlier run of this job
+        started = time.monotonic()
+        stats: dict[str, float] = {}
+        logger.info(f"Started (attempt {job.attempts}).")
+        try:
+            with db.session() as session:
+                user = session.get(User, job.user_id)
+            context = ProcessContext(services=self.services, user=user, log=logger, job_id=job.id)
+            cluster = getattr(self.services, "cluster", None)
+            paths = execute(
+                job.process,
+                context,
+                folder,
+                client=cluster.client() if cluster is not None else None,
+                should_stop=state.cancel.is_set,
+                on_progress=lambda fraction: setattr(state, "progress", 100.0 * fraction),
+                stats=stats,
+                user_processes=_user_processes(db, job.user_id),
+            )
+            assets = [describe(path, folder) for path in paths]
+            usage = _usage(time.monotonic() - started, assets, stats)
+            if set_status(
+                db,
+                job.id,
+                "finished",
+                expected=("running",),
+                by_worker=self.worker_id,
+                progress=100.0,
+                finished=utcnow(),
+                results=assets,
+                usage=usage,
+            ):
+                logger.info(f"Finished: {len(assets)} file(s) in {usage['duration']['value']:.1f} s.")
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+        except JobCanceled:
+            self._after_cancel(job, folder)
+        except ApiError as error:
+            self._fail(job, logger, error.message, error.code, started, state)
+        except Exception as error:
+            reference = uuid.uuid4().hex
+            log.exception("job %s failed, reference %s", job.id, reference)
+            message = f"Internal error ({type(error).__name__}), reference {reference}."
+            self._fail(job, logger, message, "Internal", started, state)
+        finally:
+            with self._lock:
+                self._active.pop(job.id, None)
+
+    def _fail(self, job: Job, logger: JobLogger, message: str, code: str, started: float, state) -> None:
+        logger.error(message, extra={"code": code})
+        set_status(
+            self.services.db,
+            job.id,
+            "error",
+            expected=("running",),
+            by_worker=self.worker_id,
+            progress=round(state.progress, 1),
+            finished=utcnow(),
+            usage=_usage(time.monotonic() - started, [], {}),
+        )
+
+    def _after_cancel(self, job: Job, folder) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        db = self.services.db
+        if self._stopping.is_set():
+            # The server is shutting down: the job goes back to the queue and keeps its attempt.
+            if set_status(
+                db,
+                job.id,
+                "queued",
+                expected=("running",),
+                by_worker=self.worker_id,
+                attempts=Job.attempts - 1,
+                worker=None,
+            ):
+                write_log(db, job.id, "info", "The server stopped; the job was queued again.")
+            return
+        write_log(db, job.id, "info", "Canceled; its computation was stopped.")
+
+
+def _work_loop(
+    runner_ref: weakref.ref, wake: threading.Event, stopping: threading.Event, slower: int
+) -> None:
+    """One runner thread. Only the first polls every ``poll_seconds`` (``slower`` is 1); the others mostly
+    sleep until a queued or finished job wakes them, which keeps an idle server's database traffic small."""
+    while not stopping.is_set():
+        runner = runner_ref()
+        if runner is None:
+            return
+        busy = runner._work_once()
+        poll = runner.config.jobs.poll_seconds * slower
+        del runner  # hold no reference while sleeping
+        if not busy:
+            wake.wait(poll)
+            wake.clear()
+
+
+def _watch_loop(runner_ref: weakref.ref, stopping: threading.Event, interval: float) -> None:
+    while not stopping.wait(interval):
+        runner = runner_ref()
+        if runner is None:
+            return
+        runner._watch_once()
+        del runner
+
+
+def _user_processes(db, user_id: str):
+    """The engine's lookup of the job owner's stored processes (outside any request)."""
+
+    def lookup(process_id: str) -> dict | None:
+        with db.session() as session:
+            row = session.scalar(
+                select(ProcessGraph).where(
+                    ProcessGraph.user_id == user_id, ProcessGraph.process_id == process_id
+                )
+            )
+            return dict(row.document) if row is not None else None
+
+    return lookup
+
+
+def _usage(seconds: float, assets: list[dict], stats: dict[str, float]) -> dict:
+    usage = {
+        "duration": {"value": round(seconds, 3), "unit": "seconds"},
+        "storage": {"value": sum(asset["file:size"] for asset in assets), "unit": "b"},
+    }
+    if stats.get("bytes"):
+        usage["computed"] = {"value": stats["bytes"], "unit": "b"}
+    return usage

@@ -1,0 +1,171 @@
+"""Jobs and their logs in the database: the only place that changes a job's status."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from openeo_gip.db import Database
+from openeo_gip.db.models import Job, JobLog, utcnow
+from openeo_gip.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("debug", "info", "warning", "error")
+# Statuses in which a job's definition is being used and must not change.
+ACTIVE = ("queued", "running")
+# Statuses a job can be started (again) from.
+STARTABLE = ("created", "finished", "error", "canceled")
+
+
+def level_rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def owned_job(db: Database, job_id: str, user_id: str) -> Job:
+    """The job ``job_id`` of ``user_id``; ``JobNotFound`` for anyone else's job, so ids reveal nothing."""
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.user_id != user_id:
+            raise ApiError("JobNotFound", identifier=job_id)
+        return job
+
+
+def list_jobs(db: Database, user_id: str, limit: int | None, offset: int) -> tuple[list[Job], int]:
+    """One page of the user's jobs, newest first, and how many there are in all."""
+    with db.session() as session:
+        total = session.scalar(select(func.count()).select_from(Job).where(Job.user_id == user_id)) or 0
+        query = select(Job).where(Job.user_id == user_id).order_by(Job.created.desc(), Job.id).offset(offset)
+        if limit:
+            query = query.limit(limit)
+        return list(session.scalars(query)), total
+
+
+def create_job(db: Database, user_id: str, fields: dict[str, Any]) -> Job:
+    with db.session() as session:
+        job = Job(user_id=user_id, **fields)
+        session.add(job)
+        session.flush()
+        return job
+
+
+def set_status(
+    db: Database,
+    job_id: str,
+    status: str,
+    *,
+    expected: tuple[str, ...],
+    by_worker: str | None = None,
+    **values: Any,
+) -> bool:
+    """Move the job to ``status`` only if it is in one of ``expected`` (and run by ``by_worker`` when given):
+    one guarded UPDATE, so two processes never both make the same transition. True when this call did."""
+    values.setdefault("updated", utcnow())
+    conditions = [Job.id == job_id, Job.status.in_(expected)]
+    if by_worker is not None:
+        conditions.append(Job.worker == by_worker)
+    with db.session() as session:
+        result = session.execute(
+            update(Job)
+            .where(*conditions)
+            .values(status=status, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+def update_job(db: Database, job_id: str, **values: Any) -> None:
+    values.setdefault("updated", utcnow())
+    with db.session() as session:
+        session.execute(
+            update(Job).where(Job.id == job_id).values(**values).execution_options(synchronize_session=False)
+        )
+
+
+def current_status(db: Database, job_id: str) -> str | None:
+    """The job's status now, ``None`` once it is deleted."""
+    with db.session() as session:
+        return session.scalar(select(Job.status).where(Job.id == job_id))
+
+
+def write_log(
+    db: Database,
+    job_id: str,
+    level: str,
+    message: str,
+    *,
+    code: str | None = None,
+    data: Any = None,
+    path: list | None = None,
+    time: datetime | None = None,
+) -> None:
+    try:
+        with db.session() as session:
+            session.add(
+                JobLog(
+                    job_id=job_id,
+                    level=level,
+                    message=message,
+                    code=code,
+                    data=data,
+                    path=path,
+                    time=time or utcnow(),
+                )
+            )
+    except Exception:  # a log entry is never worth failing the job for (e.g. the job was just deleted)
+        log.warning("could not store a log entry of job %s", job_id, exc_info=True)
+
+
+def read_logs(
+    db: Database, job_id: str, *, after: int, level: str, limit: int | None
+) -> tuple[list[JobLog], bool]:
+    """Entries after id ``after`` at ``level`` or more severe; and whether more follow this page."""
+    wanted = LEVELS[level_rank(level) :]
+    with db.session() as session:
+        query = (
+            select(JobLog)
+            .where(JobLog.job_id == job_id, JobLog.id > after, JobLog.level.in_(wanted))
+            .order_by(JobLog.id)
+        )
+        if limit:
+            query = query.limit(limit + 1)
+        entries = list(session.scalars(query))
+    if limit and len(entries) > limit:
+        return entries[:limit], True
+    return entries, False
+
+
+class JobLogger(logging.LoggerAdapter):
+    """A logger for the engine and ``inspect`` that also stores entries at or above the job's level.
+
+    ``ctx.log.warning("message", extra={"data": ..., "code": ..., "path": [...]})`` keeps data and path.
+    Exceptions' tracebacks go to the server log only; users see the message.
+    """
+
+    _NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning"}
+
+    def __init__(self, db: Database, job_id: str, min_level: str):
+        super().__init__(logging.getLogger("openeo_gip.jobs.job"), {"job_id": job_id})
+        self.db = db
+        self.job_id = job_id
+        self.min_level = min_level
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        name = self._NAMES.get(level, "error" if level >= logging.ERROR else "debug")
+        text = str(msg) % args if args else str(msg)
+        if level_rank(name) >= level_rank(self.min_level):
+            extra = kwargs.get("extra") or {}
+            write_log(
+                self.db,
+                self.job_id,
+                name,
+                text,
+                code=extra.get("code"),
+                data=extra.get("data"),
+                path=extra.get("path"),
+            )
+        kwargs.pop("extra", None)
+        super().log(level, "job %s: %s", self.job_id, text, **kwargs)
