@@ -12,7 +12,7 @@ from sqlalchemy import select
 from openeo_gip.api.common import json_body, page_links, paging, services
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.db.models import ProcessGraph
-from openeo_gip.engine.definitions import UserProcesses, no_user_processes
+from openeo_gip.engine.definitions import UserProcesses, no_user_processes, stored_processes
 from openeo_gip.engine.execute import validation_errors
 from openeo_gip.errors import ApiError
 
@@ -27,19 +27,7 @@ def user_processes_of(user: Any) -> UserProcesses:
     """The lookup the engine uses to find ``user``'s stored processes by id (none without a user)."""
     if user is None:
         return no_user_processes
-    db = services().db
-    user_id = user.id
-
-    def lookup(process_id: str) -> dict | None:
-        with db.session() as session:
-            row = session.scalar(
-                select(ProcessGraph).where(
-                    ProcessGraph.user_id == user_id, ProcessGraph.process_id == process_id
-                )
-            )
-            return dict(row.document) if row is not None else None
-
-    return lookup
+    return stored_processes(services().db, user.id)
 
 
 def _check_id(process_graph_id: str) -> None:

@@ -17,9 +17,10 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from openeo_gip.db.models import Job, ProcessGraph, User, utcnow
+from openeo_gip.db.models import Job, User, utcnow
+from openeo_gip.engine.definitions import stored_processes
 from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
@@ -161,6 +162,8 @@ class JobRunner:
         state = _Active(user_id=job.user_id)
         with self._lock:
             self._active[job.id] = state
+            if self._stopping.is_set():  # stop() ran between the claim and now: it could not see this job
+                state.cancel.set()
         logger = JobLogger(db, job.id, job.log_level)
         folder = job_folder(self.config, job.user_id, job.id)
         shutil.rmtree(folder, ignore_errors=True)  # results of an earlier run of this job
@@ -180,7 +183,7 @@ class JobRunner:
                 should_stop=state.cancel.is_set,
                 on_progress=lambda fraction: setattr(state, "progress", 100.0 * fraction),
                 stats=stats,
-                user_processes=_user_processes(db, job.user_id),
+                user_processes=stored_processes(db, job.user_id),
             )
             assets = [describe(path, folder) for path in paths]
             usage = _usage(time.monotonic() - started, assets, stats)
@@ -267,21 +270,6 @@ def _watch_loop(runner_ref: weakref.ref, stopping: threading.Event, interval: fl
             return
         runner._watch_once()
         del runner
-
-
-def _user_processes(db, user_id: str):
-    """The engine's lookup of the job owner's stored processes (outside any request)."""
-
-    def lookup(process_id: str) -> dict | None:
-        with db.session() as session:
-            row = session.scalar(
-                select(ProcessGraph).where(
-                    ProcessGraph.user_id == user_id, ProcessGraph.process_id == process_id
-                )
-            )
-            return dict(row.document) if row is not None else None
-
-    return lookup
 
 
 def _usage(seconds: float, assets: list[dict], stats: dict[str, float]) -> dict:
