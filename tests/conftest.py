@@ -67,7 +67,6 @@ def client(app):
 @pytest.fixture
 def server(app) -> Iterator[LiveServer]:
     with LiveServer(app) as live:
-        app.extensions["openeo_gip"].config.server.public_url = live.url
         yield live
 
 

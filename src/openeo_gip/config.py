@@ -29,7 +29,8 @@ class ServerConfig(_Section):
     id: str = "openeo-gip"
     title: str = "openeo-gip"
     description: str = "An openEO back-end for research and teaching, on xarray and dask."
-    public_url: str = "http://127.0.0.1:5000"
+    # Empty: links use the address each request came to; set it behind a proxy.
+    public_url: str = ""
     host: str = "127.0.0.1"
     port: int = Field(5000, ge=1, le=65535)
     threads: int = Field(8, ge=1)
@@ -38,7 +39,7 @@ class ServerConfig(_Section):
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
@@ -113,6 +114,13 @@ class JobsConfig(_Section):
     signing_secret: str = ""
 
 
+class SyncConfig(_Section):
+    # Largest number of values (pixels x bands x dates ...) one POST /result may compute; more: a batch job.
+    max_pixels: int = Field(100_000_000, ge=1)
+    # Wall-clock seconds one POST /result may compute before it is stopped (a batch job has no such limit).
+    max_seconds: float = Field(300.0, gt=0)
+
+
 class Config(_Section):
     server: ServerConfig = ServerConfig()
     paths: PathsConfig = PathsConfig()
@@ -121,6 +129,7 @@ class Config(_Section):
     quota: QuotaConfig = QuotaConfig()
     dask: DaskConfig = DaskConfig()
     jobs: JobsConfig = JobsConfig()
+    sync: SyncConfig = SyncConfig()
     # Folder the relative paths of this config were resolved against.
     base_dir: Path = Path(".")
 

@@ -25,7 +25,7 @@ def run(config: Config, host: str | None = None, port: int | None = None) -> Non
     app = create_app(config)
     host = host or config.server.host
     port = port or config.server.port
-    log.info("serving openEO API on http://%s:%s (public URL %s)", host, port, config.server.public_url)
+    log.info("serving the openEO API on http://%s:%s", host, port)
     try:
         waitress.serve(app, host=host, port=port, **waitress_options(config))
     except KeyboardInterrupt:

@@ -94,7 +94,6 @@ def oidc_server(tmp_path, db_url, idp):
     config = make_config(tmp_path, db_url, auth={"oidc_providers": providers})
     app = create_app(config)
     with LiveServer(app) as live:
-        config.server.public_url = live.url
         live.app = app
         yield live
     app.extensions["openeo_gip"].db.dispose()

@@ -16,7 +16,9 @@ def services():
 
 def public_url(path: str = "") -> str:
     """Absolute URL of an API path as clients see it."""
-    return services().config.server.public_url + path
+    # Without a configured URL, the address the client used (right whatever --port or host name).
+    base = services().config.server.public_url or request.host_url.rstrip("/")
+    return base + path
 
 
 def json_body() -> Any:

@@ -183,7 +183,7 @@ class JobResults(MethodView):
             raise ApiError("JobNotStarted")
         if job.status != "finished" and not partial:
             raise ApiError("JobNotFinished")
-        response = jsonify(results_document(services().config, job))
+        response = jsonify(results_document(services().config, public_url(), job))
         response.headers["OpenEO-Costs"] = "0"
         return response
 
@@ -277,7 +277,7 @@ class Download(MethodView):
         if job is None or job.status != "finished":
             raise ApiError("NotFound")
         if grant.file == "":  # the canonical link: the results document itself
-            return jsonify(results_document(config, job))
+            return jsonify(results_document(config, public_url(), job))
         entry = next((item for item in job.results or [] if item["file"] == grant.file), None)
         target = resolve_file(job_folder(config, job.user_id, job.id), grant.file)
         if entry is None or target is None:

@@ -6,12 +6,15 @@ import logging
 import math
 import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import dask
 import numpy as np
 import xarray as xr
+from distributed import futures_of, wait
 from flask import Blueprint, jsonify, send_file
 from flask.views import MethodView
 
@@ -51,9 +54,52 @@ class SyncResult(MethodView):
         requests = list(context.saved)
         if not requests and _is_cube(value):
             requests = [SaveRequest(value, "JSON")]  # a cube without save_result still has to travel somehow
+        limits = services().config.sync
+        _check_size([request.data for request in requests] or [value], limits.max_pixels)
+        deadline = time.monotonic() + limits.max_seconds
         if not requests:
-            return jsonify(json_value(value))
-        return _send_files(requests)
+            return jsonify(json_value(_computed_in_time(value, deadline, limits.max_seconds)))
+        return _send_files(requests, deadline, limits.max_seconds)
+
+
+def _value_count(value: Any) -> int:
+    if isinstance(value, ArrayView):
+        value = value.data
+    return int(value.size) if isinstance(value, xr.DataArray) else 0
+
+
+def _check_size(values: list[Any], max_pixels: int) -> None:
+    """Refuse, before any computing, results with more values than a synchronous request may make."""
+    count = sum(_value_count(value) for value in values)
+    if count > max_pixels:
+        raise ApiError(
+            "ProcessGraphComplexity",
+            f"The result would have {count:,} values, more than the {max_pixels:,} a synchronous request "
+            "may compute; run it as a batch job (POST /jobs) instead.",
+        )
+
+
+def _computed_in_time(value: Any, deadline: float, max_seconds: float) -> Any:
+    """``value`` computed on the cluster (kept there as finished futures), or ``RequestTimeout`` once
+    ``deadline`` passed: its tasks are then canceled so the workers stop and free their memory."""
+    data = value.data if isinstance(value, ArrayView) else value
+    cluster = services().cluster
+    if cluster is None or not dask.is_dask_collection(data):
+        return value
+    client = cluster.client()
+    persisted = client.persist(data)
+    futures = futures_of(persisted)
+    try:
+        wait(futures, timeout=max(deadline - time.monotonic(), 0.0))
+    except TimeoutError:
+        client.cancel(futures, force=True)
+        raise ApiError(
+            "RequestTimeout",
+            f"The computation took longer than the {max_seconds:g} seconds a synchronous request may run "
+            "and was stopped; run it as a batch job (POST /jobs) instead.",
+        ) from None
+    # Failed tasks raise their own error when the writer gathers the result.
+    return ArrayView(persisted, value.dim) if isinstance(value, ArrayView) else persisted
 
 
 def _is_cube(value: Any) -> bool:
@@ -62,7 +108,7 @@ def _is_cube(value: Any) -> bool:
     return isinstance(value, xr.DataArray) and value.ndim > 0
 
 
-def _send_files(requests: list[SaveRequest]):
+def _send_files(requests: list[SaveRequest], deadline: float, max_seconds: float):
     from openeo_gip.formats import media_type, write_result
 
     cache = Path(services().config.paths.cache)
@@ -73,6 +119,8 @@ def _send_files(requests: list[SaveRequest]):
         client = cluster.client() if cluster is not None else None
         files: list[Path] = []
         for number, request in enumerate(requests):
+            data = _computed_in_time(request.data, deadline, max_seconds)
+            request = SaveRequest(data, request.format, request.options)
             files += write_result(request, folder / str(number), client=client)
         if len(files) == 1:
             response = send_file(

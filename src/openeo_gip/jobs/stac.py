@@ -17,11 +17,11 @@ STAC_EXTENSIONS = [
 _WHOLE_EARTH = [-180.0, -90.0, 180.0, 90.0]
 
 
-def download_url(config: Config, job_id: str, file: str, expires: int) -> str:
-    return f"{config.server.public_url}/download/{sign(config, job_id, file, expires)}"
+def download_url(config: Config, base_url: str, job_id: str, file: str, expires: int) -> str:
+    return f"{base_url}/download/{sign(config, job_id, file, expires)}"
 
 
-def results_document(config: Config, job: Job, now: float | None = None) -> dict[str, Any]:
+def results_document(config: Config, base_url: str, job: Job, now: float | None = None) -> dict[str, Any]:
     """STAC Collection of the job's results with links valid for ``jobs.link_expiry_hours`` from now.
 
     The ``canonical`` link is itself signed: it serves this document without a login until it expires.
@@ -31,7 +31,7 @@ def results_document(config: Config, job: Job, now: float | None = None) -> dict
     boxes = []
     for entry in job.results or []:
         asset = {key: value for key, value in entry.items() if key not in ("file", "bbox")}
-        asset["href"] = download_url(config, job.id, entry["file"], expires)
+        asset["href"] = download_url(config, base_url, job.id, entry["file"], expires)
         asset["title"] = entry["file"]
         assets[entry["file"]] = asset
         if entry.get("bbox"):
@@ -52,12 +52,12 @@ def results_document(config: Config, job: Job, now: float | None = None) -> dict
         "assets": assets,
         "links": [
             {
-                "href": f"{config.server.public_url}/jobs/{job.id}/results",
+                "href": f"{base_url}/jobs/{job.id}/results",
                 "rel": "self",
                 "type": "application/json",
             },
             {
-                "href": download_url(config, job.id, "", expires),
+                "href": download_url(config, base_url, job.id, "", expires),
                 "rel": "canonical",
                 "type": "application/json",
             },
