@@ -340,3 +340,10 @@ def test_sync_limits_come_from_the_config_file(tmp_path):
     override = {"OPENEO_GIP_SYNC__MAX_SECONDS": "12.5", "OPENEO_GIP_SYNC__MAX_PIXELS": "1000"}
     config = load_config(file, environ=override)
     assert config.sync.max_seconds == 12.5 and config.sync.max_pixels == 1000
+
+
+def test_a_time_range_without_dates_is_a_clear_error(connection):
+    cube = connection.load_collection("S2", temporal_extent=["2030-01-01", "2031-01-01"], bands=["B04"])
+    with pytest.raises(OpenEoApiError) as error:
+        cube.reduce_dimension("t", reducer="mean").download(format="GTiff")
+    assert error.value.http_status_code == 400 and error.value.code == "NoDataAvailable"

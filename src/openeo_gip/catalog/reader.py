@@ -80,7 +80,8 @@ def load_cube(
     if has_time:
         coords["t"] = np.array([np.datetime64(item.datetime.rstrip("Z"), "ns") for item in items])
         shape = (0, len(band_names), row1 - row0, col1 - col0)
-        data = da.stack(per_item) if per_item else da.zeros(shape, dtype=dtype)
+        # One chunk for the empty case: dask cannot size automatic chunks of a zero-length array.
+        data = da.stack(per_item) if per_item else da.zeros(shape, dtype=dtype, chunks=-1)
         cube = xr.DataArray(data, dims=("t", "bands", "y", "x"), coords=coords)
     else:
         cube = xr.DataArray(per_item[0], dims=("bands", "y", "x"), coords=coords)
