@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from openeo_gip.db import Database, Token, User
 
-COMMANDS = [[], ["serve"], ["demo"], ["init-config"], ["db"], ["db", "upgrade"], ["user"]]
+COMMANDS = [[], ["serve"], ["demo"], ["init-config"], ["db"], ["db", "upgrade"], ["user"], ["worker"]]
+COMMANDS += [["catalog"], ["catalog", "scan"], ["demo-data"]]
 COMMANDS += [["user", sub] for sub in ("add", "list", "remove", "passwd")]
 
 
