@@ -7,6 +7,7 @@ labels, data cubes become (dask-backed) DataArrays, ``{"$ref": "assets/..."}`` l
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ def decode(value: Any, folder: Path) -> Any:
     if not isinstance(value, dict):
         return value
     if "$ref" in value and len(value) == 1:
-        return decode(json5.loads((folder / value["$ref"]).read_text(encoding="utf-8")), folder)
+        text = (folder / value["$ref"]).read_text(encoding="utf-8")
+        # JSON5 assets are values of the suite; others (e.g. a WKT2 CRS) are text
+        return decode(json5.loads(text), folder) if value["$ref"].endswith((".json", ".json5")) else text
     kind = value.get("type")
     if kind == "nodata":
         return None
@@ -66,16 +69,16 @@ def decode(value: Any, folder: Path) -> Any:
 
 def cube_from_json(value: dict) -> xr.DataArray:
     coords = {}
+    dimensions = value["dimensions"]
+    if isinstance(dimensions, list):  # one case lists the dimensions, each with its "name"
+        dimensions = {dimension["name"]: dimension for dimension in dimensions}
     # Two cases misspell or omit "order"; then the dimensions are listed in order.
-    order = value.get("order") or value.get("order: ") or list(value["dimensions"])
+    order = value.get("order") or value.get("order: ") or list(dimensions)
     for name in order:
-        dimension = value["dimensions"][name]
+        dimension = dimensions[name]
         labels = dimension.get("values", [])
-        if dimension.get("type") == "temporal" and labels:
-            try:
-                labels = pd.to_datetime(labels, format="ISO8601").tz_localize(None)
-            except ValueError:  # period labels like "2022-49" stay text
-                pass
+        if dimension.get("type") == "temporal" and labels and all(map(_is_timestamp, labels)):
+            labels = pd.to_datetime(labels, format="ISO8601").tz_localize(None)
         coords[name] = labels
     if not order:  # a cube without dimensions holds no values
         return xr.DataArray(np.nan, attrs={"values_irrelevant": True})
@@ -83,13 +86,23 @@ def cube_from_json(value: dict) -> xr.DataArray:
         data = np.full([len(labels) for labels in coords.values()], np.nan)
     else:
         data = np.array(_nodata_as_nan(value["data"]), dtype=float)
+        if data.size == 0:  # "data": [] for a cube with an empty dimension
+            data = data.reshape([len(labels) for labels in coords.values()])
+        nodata = value.get("nodata")
+        if isinstance(nodata, int | float) and not isinstance(nodata, bool):  # the engine's no-data is NaN
+            data[data == nodata] = np.nan
     cube = xr.DataArray(data, dims=order, coords=coords)
     if value.get("data") is None:
         cube.attrs["values_irrelevant"] = True
-    crs = next((d["reference_system"] for d in value["dimensions"].values() if "reference_system" in d), None)
+    crs = next((d["reference_system"] for d in dimensions.values() if "reference_system" in d), None)
     if isinstance(crs, int | str):
         cube = cube.rio.write_crs(f"EPSG:{crs}" if isinstance(crs, int) else crs)
     return cube.chunk()
+
+
+def _is_timestamp(label: Any) -> bool:
+    """Dates and date-times; period labels such as "2024-03" (a month or dekad) or "2022-49" stay text."""
+    return isinstance(label, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", label) is not None
 
 
 def _nodata_as_nan(value: Any) -> Any:
@@ -188,6 +201,13 @@ def _values(view: ArrayView) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(view.data.values).tolist()]
 
 
+def _label_text(label: Any) -> str:
+    """Labels as text; times at any precision (datetime64[us] or [ns]) as the same ISO text."""
+    if isinstance(label, np.datetime64):
+        return pd.Timestamp(label).isoformat()
+    return str(label)
+
+
 def _same_cube(actual: Any, expected: xr.DataArray, delta: float) -> bool:
     if isinstance(actual, ArrayView):
         actual = actual.data
@@ -199,7 +219,7 @@ def _same_cube(actual: Any, expected: xr.DataArray, delta: float) -> bool:
     for dim in expected.dims:
         want = list(expected[dim].values)
         have = list(actual[dim].values) if dim in actual.coords else want
-        if [str(v) for v in have] != [str(v) for v in want]:
+        if [_label_text(v) for v in have] != [_label_text(v) for v in want]:
             return False
     if expected.attrs.get("values_irrelevant"):
         return True

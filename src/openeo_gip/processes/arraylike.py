@@ -89,6 +89,10 @@ def as_view(data: Any, process: str, parameter: str = "data") -> ArrayView:
     """Any array argument as an ``ArrayView`` (a plain list becomes one dimension ``_index``)."""
     if isinstance(data, ArrayView):
         return data
+    if isinstance(data, list | tuple) and _holds_cubes(data):
+        # e.g. sum([x, y]) in merge_cubes' overlap resolver: the cubes stacked along the list dimension
+        items = [v if isinstance(v, xr.DataArray) else xr.DataArray(np.nan if v is None else v) for v in data]
+        return ArrayView(xr.concat(xr.broadcast(*items), dim=LIST_DIM, coords="minimal"), LIST_DIM)
     if isinstance(data, list | tuple):
         return ArrayView(xr.DataArray(list_to_numpy(list(data)), dims=[LIST_DIM]), LIST_DIM)
     if isinstance(data, xr.DataArray) and data.ndim == 1:
@@ -114,8 +118,12 @@ def list_to_numpy(values: list) -> np.ndarray:
 def is_plain_array(data: Any) -> bool:
     """A list or a one-dimensional labeled array: handled value by value, with null and NaN apart."""
     if isinstance(data, list | tuple):
-        return True
+        return not _holds_cubes(data)
     return isinstance(data, ArrayView) and data.data.ndim == 1 and data.data.dtype == object
+
+
+def _holds_cubes(values: list | tuple) -> bool:
+    return any(isinstance(v, xr.DataArray) and v.ndim > 0 for v in values)
 
 
 def plain_values(data: Any) -> list:

@@ -73,6 +73,8 @@ def filter_temporal(data: xr.DataArray, extent: list, dimension: str | None = No
         dimensions = [dimension]
     else:
         dimensions = temporal_dims(cube)
+        if not dimensions:  # nothing to filter: the official case filter_temporal#2 expects this error
+            raise process_error("DimensionNotAvailable", "The data cube has no temporal dimension.")
     for dim in dimensions:
         cube = select_interval(cube, dim, start, end)
     return cube
@@ -86,12 +88,9 @@ def filter_bands(data: xr.DataArray, bands: list | None = (), wavelengths: list 
     bands, wavelengths = list(bands or []), list(wavelengths or [])
     if not bands and not wavelengths:
         raise process_error("BandFilterParameterMissing", "Give band names or wavelength ranges.")
-    positions: list[int] = []
-    for name in bands:
-        position = band_position(cube, name)
-        if position is None:
-            raise invalid("filter_bands", "bands", f"the data cube has no band '{name}'")
-        positions.append(position)
+    # A name that matches no band selects nothing (the definition drops non-matching bands; official case
+    # filter_bands#2 expects an empty cube for an unknown name, not an error).
+    positions = [position for name in bands if (position := band_position(cube, name)) is not None]
     positions += _positions_in_wavelengths(cube, wavelengths)
     unique = list(dict.fromkeys(positions))  # keep the first mention of each band, in the order asked
     return cube.isel(bands=unique)
