@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import rioxarray  # noqa: F401
@@ -49,3 +51,10 @@ def mean_reducer() -> Callback:
 
 def as_view(array: xr.DataArray, dim: str) -> ArrayView:
     return ArrayView(array, dim)
+
+
+def nanmean(values, axis):
+    """numpy's nanmean without its warning for all-NaN pixels (their NaN is the expected answer)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,13 +13,7 @@ from openeo_gip.processes.cube_temporal import (
     climatological_normal,
     resample_cube_temporal,
 )
-from tests.processes.cube_builders import make_cube, mean_reducer
-
-
-def nanmean(values, axis):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, axis=axis)
+from tests.processes.cube_builders import make_cube, mean_reducer, nanmean
 
 
 def test_aggregate_temporal_means_per_interval_with_default_and_given_labels():

@@ -3,8 +3,6 @@ mask_polygon, apply_polygon and filter_spatial with a vector cube, checked with 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pyproj
 import pytest
@@ -19,7 +17,7 @@ from openeo_gip.processes.cube_filter import filter_spatial
 from openeo_gip.processes.cube_polygons import apply_polygon, mask_polygon
 from openeo_gip.processes.cube_zonal import aggregate_spatial, reduce_spatial
 from openeo_gip.processes.vector_processes import load_geojson, vector_buffer, vector_reproject
-from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
+from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer, nanmean
 
 TO_WGS84 = pyproj.Transformer.from_crs(CRS, 4326, always_xy=True)
 
@@ -60,12 +58,6 @@ def masks_for(cube, shapes):
         )
         for s in shapes
     ]
-
-
-def nanmean(values, axis):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, axis=axis)
 
 
 def test_load_geojson_keeps_geometries_and_properties():

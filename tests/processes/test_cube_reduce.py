@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import xarray as xr
@@ -16,13 +14,7 @@ from openeo_gip.processes.cube_reduce import (
     apply_dimension,
     reduce_dimension,
 )
-from tests.processes.cube_builders import make_cube, mean_reducer, reducer
-
-
-def nanmean(values, axis):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, axis=axis)
+from tests.processes.cube_builders import make_cube, mean_reducer, nanmean, reducer
 
 
 def test_reduce_dimension_over_time_with_mean_keeps_crs_and_drops_t():

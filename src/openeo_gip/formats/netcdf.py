@@ -10,17 +10,11 @@ import numpy as np
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from openeo_gip.formats.raster_layout import compute, unsuitable
+from openeo_gip.formats.raster_layout import computed_raster, unsuitable
 
 
 def write_netcdf(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
-    if not isinstance(data, xr.DataArray):
-        raise unsuitable("netCDF stores raster data cubes only.")
-    cube = compute(data, client)
-    crs = cube.rio.crs if "x" in cube.dims and "y" in cube.dims else None
-    cube = cube.drop_vars([name for name in cube.coords if name not in cube.dims])
-    if cube.dtype == bool:
-        cube = cube.astype(np.uint8)
+    cube, crs = computed_raster(data, client, "netCDF")
     dataset = _to_dataset(cube)
     _describe_coordinates(dataset)
     if crs is not None:

@@ -24,6 +24,19 @@ def unsuitable(message: str) -> ApiError:
     return ApiError("FormatUnsuitable", message, status=400)
 
 
+def computed_raster(data: Any, client: Any, format_name: str) -> tuple[xr.DataArray, Any]:
+    """A raster cube computed for a whole-cube format, and its CRS: only dimension coordinates are kept
+    (the formats store one variable) and booleans become 0/1 bytes."""
+    if not isinstance(data, xr.DataArray):
+        raise unsuitable(f"{format_name} stores raster data cubes only.")
+    cube = compute(data, client)
+    crs = cube.rio.crs if "x" in cube.dims and "y" in cube.dims else None
+    cube = cube.drop_vars([name for name in cube.coords if name not in cube.dims])
+    if cube.dtype == bool:
+        cube = cube.astype(np.uint8)
+    return cube, crs
+
+
 def time_dimension(cube: xr.DataArray) -> str | None:
     """The temporal dimension of a cube, if any (its labels are datetimes)."""
     for dim in cube.dims:

@@ -8,23 +8,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import xarray as xr
-
-from openeo_gip.formats.raster_layout import compute, unsuitable
+from openeo_gip.formats.raster_layout import computed_raster
 
 
 def write_zarr(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
-    if not isinstance(data, xr.DataArray):
-        raise unsuitable("Zarr stores raster data cubes only.")
-    cube = compute(data, client)
-    crs = cube.rio.crs if "x" in cube.dims and "y" in cube.dims else None
-    cube = cube.drop_vars([name for name in cube.coords if name not in cube.dims])
+    cube, crs = computed_raster(data, client, "Zarr")
     for dim in cube.dims:  # labels of mixed types (e.g. from rename_labels) are stored as text
         if dim in cube.coords and cube[dim].dtype == object:
             cube = cube.assign_coords({dim: cube[dim].astype(str).values})
-    if cube.dtype == bool:
-        cube = cube.astype(np.uint8)
     dataset = cube.rename(str(cube.name or "data")).to_dataset()
     if crs is not None:
         dataset = dataset.rio.write_crs(crs).rio.write_grid_mapping("spatial_ref")

@@ -61,12 +61,22 @@ def geojson_polygons(value: Any, process: str, parameter: str) -> shapely.Geomet
     if not isinstance(value, dict) or "type" not in value:
         raise invalid(process, parameter, "GeoJSON is expected")
     kind = value["type"]
-    try:
-        if kind == "FeatureCollection":
-            parts = [geojson_polygons(f, process, parameter) for f in value.get("features", [])]
+    if kind == "FeatureCollection":
+        parts = [geojson_polygons(f, process, parameter) for f in value.get("features", [])]
+        try:
             return shapely.union_all([p for p in parts if not p.is_empty])
-        if kind == "Feature":
-            return geojson_polygons(value.get("geometry"), process, parameter)
+        except shapely.errors.GEOSException as exc:
+            raise invalid(process, parameter, f"not valid GeoJSON: {exc}") from exc
+    if kind == "Feature":
+        return geojson_polygons(value.get("geometry"), process, parameter)
+    return shape_of(value, process, parameter)
+
+
+def shape_of(value: Any, process: str, parameter: str) -> shapely.Geometry:
+    """One GeoJSON geometry as shapely (``None``, a Feature without geometry, gives an empty one)."""
+    if value is None:
+        return shapely.Point()
+    try:
         geometry = shapely.geometry.shape(value)
     except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
         raise invalid(process, parameter, f"not valid GeoJSON: {exc}") from exc

@@ -18,6 +18,7 @@ import shapely.geometry
 import xarray as xr
 
 from openeo_gip.processes.cube_common import invalid
+from openeo_gip.processes.cube_geometry import shape_of
 
 GEOMETRY = "geometry"
 WGS84_NAME = "EPSG:4326"
@@ -76,21 +77,9 @@ def features_of_geojson(value: Any, process: str, parameter: str) -> list[tuple[
             raise invalid(process, parameter, "a FeatureCollection needs a list of features")
         return [pair for feature in features for pair in features_of_geojson(feature, process, parameter)]
     if kind == "Feature":
-        geometry = _shape(value.get("geometry"), process, parameter)
+        geometry = shape_of(value.get("geometry"), process, parameter)
         return [(geometry, dict(value.get("properties") or {}))]
-    return [(_shape(value, process, parameter), {})]
-
-
-def _shape(value: Any, process: str, parameter: str):
-    if value is None:
-        return shapely.Point()  # a Feature without geometry: an empty geometry
-    try:
-        geometry = shapely.geometry.shape(value)
-    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
-        raise invalid(process, parameter, f"not valid GeoJSON: {exc}") from exc
-    if geometry.geom_type == "GeometryCollection":
-        raise invalid(process, parameter, "GeometryCollection is not supported")
-    return geometry
+    return [(shape_of(value, process, parameter), {})]
 
 
 def geojson_to_vector_cube(value: Any, process: str, parameter: str) -> xr.DataArray:
