@@ -39,6 +39,7 @@ def load_cube(
     bands: list[str] | None = None,
     properties: dict | None = None,
     chunks: int | None = None,
+    process: str = "load_collection",
 ) -> xr.DataArray:
     """The collection as a lazy cube, cut to the extents, bands and item properties given.
 
@@ -47,11 +48,12 @@ def load_cube(
     strings, either may be None. ``properties``: item property name -> a callable returning True for
     wanted values, or a plain value the property must equal. ``chunks``: chunk edge in pixels (rounded to
     whole tiles). Values are float32 (float64 for wide sources), nodata NaN, scale/offset applied.
+    ``process`` names the calling process in error messages.
     """
-    band_names = _select_bands(record, bands)
-    items = _select_items(record, temporal_extent, properties)
+    band_names = _select_bands(record, bands, process)
+    items = _select_items(record, temporal_extent, properties, process)
     grid = record.grid
-    row0, row1, col0, col1 = _window(grid, spatial_extent)
+    row0, row1, col0, col1 = _window(grid, spatial_extent, process)
     has_time = record.has_time
     if has_time:
         items = _merge_same_time(items)
@@ -60,7 +62,7 @@ def load_cube(
     if not has_time and not items:
         raise ApiError(
             "ProcessParameterInvalid",
-            process="load_collection",
+            process=process,
             parameter="properties",
             reason="no data of the collection matches the property filters",
         )
@@ -92,7 +94,7 @@ def load_cube(
     return cube
 
 
-def _select_bands(record: CollectionRecord, bands: list[str] | None) -> list[str]:
+def _select_bands(record: CollectionRecord, bands: list[str] | None, process: str) -> list[str]:
     if bands is None:
         return record.band_names
     known = {band.name: band.name for band in record.bands}
@@ -101,14 +103,14 @@ def _select_bands(record: CollectionRecord, bands: list[str] | None) -> list[str
     if unknown:
         raise ApiError(
             "ProcessParameterInvalid",
-            process="load_collection",
+            process=process,
             parameter="bands",
             reason=f"no band {', '.join(unknown)} in {record.id}; it has {', '.join(record.band_names)}",
         )
     return [known[name] for name in bands]
 
 
-def _parse_time(value: str | None, parameter: str = "temporal_extent") -> dt.datetime | None:
+def _parse_time(value: str | None, process: str = "load_collection") -> dt.datetime | None:
     if value is None:
         return None
     try:
@@ -116,8 +118,8 @@ def _parse_time(value: str | None, parameter: str = "temporal_extent") -> dt.dat
     except ValueError:
         raise ApiError(
             "ProcessParameterInvalid",
-            process="load_collection",
-            parameter=parameter,
+            process=process,
+            parameter="temporal_extent",
             reason=f"{value!r} is not an ISO 8601 date or date-time",
         ) from None
     if stamp.tzinfo is not None:
@@ -125,10 +127,12 @@ def _parse_time(value: str | None, parameter: str = "temporal_extent") -> dt.dat
     return stamp
 
 
-def _select_items(record: CollectionRecord, temporal_extent, properties: dict | None) -> list[Item]:
+def _select_items(
+    record: CollectionRecord, temporal_extent, properties: dict | None, process: str
+) -> list[Item]:
     start = end = None
     if temporal_extent is not None:
-        start, end = (_parse_time(value) for value in temporal_extent)
+        start, end = (_parse_time(value, process) for value in temporal_extent)
     selected = []
     for item in record.items:
         if item.datetime is not None and (start or end):
@@ -162,7 +166,7 @@ def _merge_all(items: list[Item]) -> Item:
     return _merge_same_time([Item(None, item.assets) for item in items])[0] if len(items) > 1 else items[0]
 
 
-def _window(grid: Grid, extent: dict | None) -> tuple[int, int, int, int]:
+def _window(grid: Grid, extent: dict | None, process: str) -> tuple[int, int, int, int]:
     if not extent:
         return 0, grid.height, 0, grid.width
     try:
@@ -171,14 +175,14 @@ def _window(grid: Grid, extent: dict | None) -> tuple[int, int, int, int]:
     except (KeyError, TypeError, ValueError, rasterio.errors.CRSError) as exc:
         raise ApiError(
             "ProcessParameterInvalid",
-            process="load_collection",
+            process=process,
             parameter="spatial_extent",
             reason=f"not a valid bounding box ({exc})",
         ) from None
     if bbox[0] > bbox[2] or bbox[1] > bbox[3]:
         raise ApiError(
             "ProcessParameterInvalid",
-            process="load_collection",
+            process=process,
             parameter="spatial_extent",
             reason="west must not exceed east, south must not exceed north",
         )

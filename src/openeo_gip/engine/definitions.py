@@ -57,14 +57,27 @@ def predefined_ids() -> list[str]:
     return sorted(pid for pid in implementations() if pid in specs)
 
 
+# Parameters that accept more than their official schema (the spec files state the official facts only):
+# load_stac also reads STAC documents stored on this server (data folder, the user's workspace) by path.
+WIDER_SCHEMAS: dict[tuple[str, str], dict] = {
+    ("load_stac", "url"): {"title": "URL or path on this server", "type": "string", "minLength": 1},
+}
+
+
 def predefined(process_id: str) -> Definition | None:
     implementation = implementations().get(process_id)
     if implementation is None:
         return None
     spec = all_specs().get(process_id)
     if spec is not None:
-        return Definition(process_id, spec.get("parameters", []), spec.get("returns", {}), implementation)
+        parameters = [_widened(process_id, parameter) for parameter in spec.get("parameters", [])]
+        return Definition(process_id, parameters, spec.get("returns", {}), implementation)
     return Definition(process_id, _signature_parameters(implementation), {}, implementation)
+
+
+def _widened(process_id: str, parameter: dict) -> dict:
+    wider = WIDER_SCHEMAS.get((process_id, parameter.get("name", "")))
+    return parameter if wider is None else {**parameter, "schema": wider}
 
 
 def _signature_parameters(implementation: Implementation) -> list[dict]:

@@ -119,6 +119,12 @@ INPUT_FORMATS = {
         "gis_data_types": _RASTER,
         "parameters": {},
     },
+    "GeoJSON": {
+        "title": "GeoJSON",
+        "description": "Features with polygons, lines or points; read by load_url as a vector data cube.",
+        "gis_data_types": _VECTOR,
+        "parameters": {},
+    },
 }
 
 

@@ -1,4 +1,5 @@
-"""Where cubes come from and go to: load_collection and save_result."""
+"""Where cubes come from and go to: load_collection (and what the other load processes share) and
+save_result."""
 
 from __future__ import annotations
 
@@ -32,28 +33,52 @@ def load_collection(
     *,
     ctx: ProcessContext,
 ) -> xr.DataArray:
+    record = ctx.services.catalog.get(id, user=ctx.user)
+    return cube_from_record(
+        record,
+        spatial_extent,
+        temporal_extent,
+        bands,
+        properties,
+        process_id="load_collection",
+        what=f"Collection '{id}'",
+    )
+
+
+def cube_from_record(
+    record: Any,
+    spatial_extent: Any,
+    temporal_extent: list | None,
+    bands: list | None,
+    properties: dict | None,
+    *,
+    process_id: str,
+    what: str,
+) -> xr.DataArray:
+    """The lazy cube of a ``CollectionRecord`` cut to the arguments of a load process (``load_collection``,
+    ``load_stac``, ``load_result``); ``NoDataAvailable`` (naming ``what``) when nothing is left."""
     from openeo_gip.catalog.reader import load_cube  # the catalogue imports processes' neighbours
 
-    record = ctx.services.catalog.get(id, user=ctx.user)
-    bbox, polygons = _spatial_filter(spatial_extent)
+    bbox, polygons = _spatial_filter(spatial_extent, process_id)
     if temporal_extent is not None:
-        parse_interval(temporal_extent, "load_collection", "temporal_extent")  # validates only
+        parse_interval(temporal_extent, process_id, "temporal_extent")  # validates only
     if bands is not None and not bands:
-        raise invalid("load_collection", "bands", "give at least one band, or null for all")
+        raise invalid(process_id, "bands", "give at least one band, or null for all")
     cube = load_cube(
         record,
         spatial_extent=bbox,
         temporal_extent=list(temporal_extent) if temporal_extent else None,
         bands=bands,
         properties=_property_tests(properties),
+        process=process_id,
     )
     cube = _with_band_metadata(cube, record)
     if bbox is not None:  # the reader may hand back whole blocks; keep exactly the pixel centres inside
-        cube = select_bbox(cube, bbox_in_crs(bbox, cube_crs(cube), "load_collection", "spatial_extent"))
+        cube = select_bbox(cube, bbox_in_crs(bbox, cube_crs(cube), process_id, "spatial_extent"))
     if polygons is not None:
         cube = mask_outside(cube, to_crs(polygons, cube_crs(cube)))
     if any(size == 0 for size in cube.shape):
-        raise process_error("NoDataAvailable", f"Collection '{id}' has no data in the requested extent.")
+        raise process_error("NoDataAvailable", f"{what} has no data in the requested extent.")
     return cube
 
 
@@ -84,15 +109,15 @@ def _with_band_metadata(cube: xr.DataArray, record: Any) -> xr.DataArray:
     return cube
 
 
-def _spatial_filter(extent: Any) -> tuple[dict | None, Any]:
+def _spatial_filter(extent: Any, process_id: str = "load_collection") -> tuple[dict | None, Any]:
     """The bounding box handed to the reader, and the polygons to mask with afterwards (if GeoJSON)."""
     if extent is None:
         return None, None
     if isinstance(extent, dict) and {"west", "south", "east", "north"} <= extent.keys():
         return {**extent, "crs": extent.get("crs") or 4326}, None
-    polygons = geojson_polygons(extent, "load_collection", "spatial_extent")
+    polygons = geojson_polygons(extent, process_id, "spatial_extent")
     if polygons.is_empty:
-        raise invalid("load_collection", "spatial_extent", "the geometries are empty")
+        raise invalid(process_id, "spatial_extent", "the geometries are empty")
     west, south, east, north = polygons.bounds
     return {"west": west, "south": south, "east": east, "north": north, "crs": WGS84.to_epsg()}, polygons
 

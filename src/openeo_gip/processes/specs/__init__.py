@@ -11,6 +11,10 @@ import functools
 import json
 from importlib import resources
 
+# Processes the project describes that openeo-processes 2.0.0-rc.2 does not define (their facts have no
+# official counterpart to compare with): load_result was part of openEO processes 1.x.
+EXTENSIONS = frozenset({"load_result"})
+
 
 @functools.cache
 def _load_all() -> dict[str, dict]:

@@ -1,0 +1,123 @@
+"""load_url: a file on the web as a data cube (input formats of ``GET /file_formats``).
+
+GeoTIFF is read lazily where it lies (GDAL's http range reads, ideal for COGs); netCDF is downloaded once
+into the shared system folder (GDAL cannot read it over http) and then read the same way; GeoJSON becomes a
+vector cube as with ``load_geojson``. Only http(s) addresses: files on this server are loaded with
+``load_stac`` or ``load_uploaded_files``, which confine paths to the allowed folders.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+import xarray as xr
+
+from openeo_gip.catalog.grid import common_grid
+from openeo_gip.catalog.headers import read_headers
+from openeo_gip.catalog.naming import NamePattern
+from openeo_gip.catalog.records import BandInfo, CollectionRecord, Item
+from openeo_gip.catalog.remote import TIMEOUT_SECONDS, download, fetch_bytes, is_http
+from openeo_gip.catalog.scan import ScanError, raster_record
+from openeo_gip.catalog.sidecar import Sidecar
+from openeo_gip.engine.values import ProcessContext
+from openeo_gip.errors import ApiError
+from openeo_gip.processes.cube_common import invalid
+from openeo_gip.processes.cube_load import cube_from_record
+from openeo_gip.processes.cube_load_result import result_file_for_url
+from openeo_gip.processes.registry import process
+from openeo_gip.processes.vector_processes import load_geojson
+
+
+@process()
+def load_url(url: str, format: str, options: dict | None = None, *, ctx: ProcessContext) -> xr.DataArray:
+    from openeo_gip.formats import INPUT_FORMATS
+
+    if not isinstance(url, str) or not is_http(url):
+        raise invalid("load_url", "url", "only http(s) addresses; files on this server: use load_stac")
+    name = next(
+        (known for known in INPUT_FORMATS if isinstance(format, str) and known.lower() == format.lower()),
+        None,
+    )
+    if name is None:
+        raise ApiError(
+            "FormatUnsuitable",
+            f"load_url cannot read the format {format!r}; use one of {', '.join(INPUT_FORMATS)}.",
+            status=400,
+        )
+    unknown = sorted(set(options or {}) - set(INPUT_FORMATS[name]["parameters"]))
+    if unknown:
+        raise invalid("load_url", "options", f"{name} has no option {', '.join(unknown)}")
+    local = result_file_for_url(url, ctx)  # one of this server's own signed result links
+    if name == "GeoJSON":
+        try:
+            document = json.loads(local.read_bytes() if local else fetch_bytes(url, _failure))
+        except ValueError:
+            raise _unsuitable(url, name, "not JSON") from None
+        return load_geojson(document)
+    if name == "GTiff" and local is None:
+        record = _remote_raster_record(url)
+    else:
+        if local is None:  # netCDF: GDAL cannot read it over http, so it is downloaded first
+            local = download(url, Path(ctx.services.config.paths.system_files) / "downloads", ".nc", _failure)
+        try:
+            record = raster_record(_file_id(url), "file", local, [local], Sidecar())
+        except (ScanError, ValueError, OSError) as exc:
+            raise _unsuitable(url, name, str(exc)) from None
+    return cube_from_record(record, None, None, None, None, process_id="load_url", what=url)
+
+
+def _remote_raster_record(url: str) -> CollectionRecord:
+    """One GeoTIFF read where it lies: its bands (named by their descriptions), its time (a date in the
+    file name or a time tag), as the catalogue describes a single file."""
+    _check_reachable(url)
+    try:
+        headers = read_headers(url)
+    except Exception as exc:  # GDAL's errors: not a raster, or a raster without CRS
+        raise _unsuitable(
+            url, "GTiff", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        ) from None
+    stem = PurePosixPath(urlparse(url).path).stem
+    when = NamePattern().parse(stem).datetime or (headers[0].datetime if headers else None)
+    item = Item(when)
+    bands: list[BandInfo] = []
+    for header in headers:
+        name = header.name or f"band{header.asset.index}"
+        if name in item.assets:  # two bands with one description: keep both, by number
+            name = f"{name}_{header.asset.index}"
+        item.assets[name] = [header.asset]
+        item.properties.update(header.properties)
+        bands.append(BandInfo(name))
+    return CollectionRecord(
+        id=_file_id(url),
+        kind="file",
+        source=url,
+        grid=common_grid([header.asset for header in headers]),
+        bands=bands,
+        items=[item],
+    )
+
+
+def _check_reachable(url: str) -> None:
+    """A clear error for an address that does not answer, before GDAL tries it (GDAL's is cryptic)."""
+    try:
+        response = requests.head(url, timeout=TIMEOUT_SECONDS, allow_redirects=True)
+    except requests.RequestException as exc:
+        raise _failure(f"{url} cannot be reached ({type(exc).__name__})") from None
+    if response.status_code in (401, 403, 404, 410) or response.status_code >= 500:
+        raise _failure(f"{url} answered HTTP {response.status_code}")
+
+
+def _file_id(url: str) -> str:
+    return PurePosixPath(urlparse(url).path).stem or "url"
+
+
+def _failure(reason: str) -> ApiError:
+    return invalid("load_url", "url", reason)
+
+
+def _unsuitable(url: str, format_name: str, reason: Any) -> ApiError:
+    return ApiError("FormatUnsuitable", f"{url} cannot be read as {format_name}: {reason}", status=400)
