@@ -1,18 +1,26 @@
-"""Engine benchmark: two workloads through ``POST /result`` against plain rasterio + numpy doing the same.
+"""Engine benchmark: two workloads through ``POST /result`` against plain rasterio + numpy doing the same,
+and the same graphs through openeo-processes-dask (``openeo.local.LocalConnection``).
 
     W1  load_collection(B04, B08) -> ndvi -> mean over t -> GTiff
     W2  load_collection(B04, B08, SCL) -> mask clouds (SCL 8, 9) -> median over t -> GTiff
 
     .venv/bin/python bench/ndvi_mean.py [--size 4096] [--dates 24] [--data bench/data]
+                                        [--no-local] [--workload W1|W2 ...]
 
 The synthetic collection is written once per (size, dates) under ``--data`` and reused. openeo-gip runs as
-a real ``openeo-gip serve`` process; its peak memory is the server's VmHWM. The baseline runs in a child
+a real ``openeo-gip serve`` process, warmed up by one tiny request (a running server has started its Dask
+cluster already); its peak memory is the server's VmHWM. The baseline runs in a child
 process; its peak is that child's maximum resident size. Both write a tiled, deflate-compressed GeoTIFF.
+
+openeo-processes-dask runs in its own environment, created once under ``bench/.venv-local`` (never in
+openeo-gip's), through ``bench/local_processing.py``: it reads a netCDF stack of the same pixels written
+once next to the COGs, and reports the seconds of processing + writing and its own peak resident size.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import resource
@@ -32,6 +40,32 @@ from openeo_gip.catalog import synthetic
 
 CLOUDS = (synthetic.SCL["cloud_medium"], synthetic.SCL["cloud_high"])
 ROWS = 512  # rows per block in the baseline: it streams, as a careful numpy user would
+BENCH = Path(__file__).resolve().parent
+LOCAL_VENV = BENCH / ".venv-local"
+# openeo[localprocessing] pulls openeo-processes-dask[implementations], which needs the GDAL Python
+# bindings >= 3.8.4 built from source; Debian 12 ships GDAL 3.6, and none of the processes used here needs
+# them, so the environment gets the other requirements of that extra, at versions that work together.
+LOCAL_PACKAGES = [
+    "openeo==0.53.0",
+    "openeo-processes-dask==2026.9.1",
+    "openeo-pg-parser-networkx==2026.3.3",
+    "dask[array,dataframe,distributed]==2026.8.0",
+    "xarray==2026.9.0",
+    "rioxarray==0.19.0",
+    "rasterio==1.4.4",
+    "netCDF4==1.7.5.1.post1",
+    "geopandas==1.2.0",
+    "dask-geopandas==0.5.0",
+    "xvec==0.2.0",
+    "odc-geo==0.5.3",
+    "odc-loader[zarr]==0.6.5",
+    "odc-stac==0.5.3",
+    "pystac==1.15.2",
+    "pystac-client==0.9.1",
+    "planetary-computer==1.0.0",
+    "stac-validator",
+    "joblib==1.6.0",
+]
 
 
 def _graph(workload: str) -> dict:
@@ -161,14 +195,21 @@ def _baseline(workload: str, scenes: list[dict[str, Path]], out: str) -> None:
                     target.write(median.astype(np.float32), layer, window=window)
 
 
+def _baseline_child(workload: str, scenes, out: str, peak) -> None:
+    _baseline(workload, scenes, out)
+    peak.value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _run_baseline(workload: str, scenes, out: str) -> tuple[float, float]:
+    """Seconds and the child's own peak (the children's maximum would include the other subprocesses)."""
+    context = multiprocessing.get_context("fork")
+    peak = context.Value("d", float("nan"))
     started = time.perf_counter()
-    child = multiprocessing.get_context("fork").Process(target=_baseline, args=(workload, scenes, out))
+    child = context.Process(target=_baseline_child, args=(workload, scenes, out, peak))
     child.start()
     child.join()
     seconds = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak_mib
+    return seconds, peak.value
 
 
 def _largest_difference(one: Path, other: Path) -> float:
@@ -178,6 +219,59 @@ def _largest_difference(one: Path, other: Path) -> float:
     if x.shape != y.shape or not np.array_equal(np.isnan(x), np.isnan(y)):
         raise SystemExit(f"results differ in shape or nodata: {x.shape} vs {y.shape}")
     return float(np.nanmax(np.abs(x - y))) if np.isfinite(x).any() else 0.0
+
+
+def _local_python() -> Path:
+    """The interpreter of openeo-processes-dask's own environment (created on first use)."""
+    python = LOCAL_VENV / "bin" / "python"
+    if not (LOCAL_VENV / "ready").exists():
+        print(f"creating {LOCAL_VENV} with openeo-processes-dask (once) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(LOCAL_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *LOCAL_PACKAGES], check=True)
+        (LOCAL_VENV / "ready").touch()
+    return python
+
+
+def _local_store(python: Path, collection: Path, data_root: Path) -> Path:
+    store = data_root.with_name(data_root.name + "-local") / "S2.nc"  # outside the served data root
+    if not store.exists():
+        print(f"writing the netCDF stack for openeo-processes-dask to {store} (once) ...", flush=True)
+        store.parent.mkdir(exist_ok=True)
+        script = str(BENCH / "local_processing.py")
+        command = [str(python), script, "prepare", "--cogs", str(collection), "--store", str(store)]
+        subprocess.run(command, check=True, capture_output=True)
+    return store
+
+
+def _run_local(python: Path, workload: str, store: Path, folder: Path) -> tuple[float, float, Path]:
+    """The graph without save_result (openeo-processes-dask has none) on the netCDF stack."""
+    nodes = _graph(workload)["process"]["process_graph"]
+    nodes["load"]["arguments"]["id"] = str(store)
+    del nodes["save"]
+    nodes["reduce"]["result"] = True
+    graph, out = folder / f"{workload}-local.json", folder / f"{workload}-local.tif"
+    graph.write_text(json.dumps(nodes))
+    command = [
+        str(python),
+        str(BENCH / "local_processing.py"),
+        "run",
+        "--graph",
+        str(graph),
+        "--out",
+        str(out),
+    ]
+    finished = subprocess.run(command, check=True, capture_output=True, text=True)
+    figures = json.loads(finished.stdout.strip().splitlines()[-1])
+    return figures["seconds"], figures["peak_mib"], out
+
+
+def _warm_up(url: str, headers: dict) -> None:
+    """One tiny request first: a running server has its Dask cluster started already (on first use)."""
+    graph = _graph("W1")
+    west, north = synthetic.S2_ORIGIN
+    box = {"west": west, "east": west + 100, "south": north - 100, "north": north, "crs": 32631}
+    graph["process"]["process_graph"]["load"]["arguments"]["spatial_extent"] = box
+    requests.post(f"{url}/result", json=graph, headers=headers, timeout=600).raise_for_status()
 
 
 def _free_port() -> int:
@@ -228,6 +322,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--dates", type=int, default=24)
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument("--no-local", action="store_true", help="skip openeo-processes-dask")
+    parser.add_argument("--workload", choices=("W1", "W2"), action="append", help="only these (repeatable)")
     args = parser.parse_args()
 
     data_root = (args.data / f"ndvi-{args.size}-{args.dates}").resolve()
@@ -236,12 +332,17 @@ def main() -> None:
         print(f"writing the synthetic collection to {collection} (once) ...", flush=True)
         synthetic.write_sentinel2_demo(collection, size=args.size, dates=args.dates, blocksize=512)
     scenes = _scenes(collection)
+    local = None
+    if not args.no_local:
+        python = _local_python()
+        local = python, _local_store(python, collection, data_root)
     print(f"machine: {os.cpu_count()} cores; collection {args.size}x{args.size}, {args.dates} dates")
 
     with tempfile.TemporaryDirectory() as folder:
         server, url, headers = _server(Path(folder), data_root)
         try:
-            for workload in ("W1", "W2"):
+            _warm_up(url, headers)
+            for workload in args.workload or ("W1", "W2"):
                 started = time.perf_counter()
                 response = requests.post(
                     f"{url}/result", json=_graph(workload), headers=headers, timeout=3600
@@ -260,6 +361,14 @@ def main() -> None:
                     f"numpy {base_seconds:6.1f} s, peak {base_peak:7.0f} MiB | "
                     f"time ratio {gip_seconds / base_seconds:4.2f} | largest difference {difference:.2g}"
                 )
+                if local is not None:
+                    seconds, peak, out = _run_local(*local[:1], workload, local[1], Path(folder))
+                    print(
+                        f"{workload}: openeo-processes-dask {seconds:6.1f} s, peak {peak:7.0f} MiB | "
+                        f"openeo-gip / openeo-processes-dask: time {gip_seconds / seconds:4.2f}, "
+                        f"memory {gip_peak / peak:4.2f} | largest difference to numpy "
+                        f"{_largest_difference(out, baseline):.2g}"
+                    )
         finally:
             server.terminate()
             server.wait(30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import openeo
 import pytest
 import requests
 
@@ -15,6 +16,9 @@ from tests.support.databases import postgres_database
 from tests.support.live_server import LiveServer
 
 PASSWORD = "correct horse battery staple"
+# The ``remote`` section for tests whose web servers (tests/support/static_http.py) listen on 127.0.0.1,
+# an address the default configuration refuses to fetch.
+LOOPBACK_ALLOWED = {"allow_private_addresses": True}
 
 
 @pytest.fixture(params=["sqlite"])
@@ -80,6 +84,12 @@ def add_user(app, name: str, password: str = PASSWORD) -> User:
 @pytest.fixture
 def alice(app) -> User:
     return add_user(app, "alice")
+
+
+@pytest.fixture
+def connection(server, alice) -> openeo.Connection:
+    """The real openEO Python client, logged in as alice (no client-side validation round trip)."""
+    return openeo.connect(server.url, auto_validate=False).authenticate_basic("alice", PASSWORD)
 
 
 def bearer_for(base_url: str, name: str, password: str = PASSWORD) -> dict[str, str]:

@@ -16,7 +16,7 @@ import pytest
 from openeo.rest import OpenEoApiError
 
 from openeo_gip.catalog import synthetic
-from tests.conftest import PASSWORD, add_user, make_config
+from tests.conftest import LOOPBACK_ALLOWED, PASSWORD, add_user, make_config
 from tests.support.stac_files import write_stac_collection
 from tests.support.static_http import StaticServer
 from tests.test_client_workflows import read_netcdf, read_tif
@@ -28,7 +28,7 @@ JOB_SETTINGS = {"poll_seconds": 0.2, "runner_threads": 1}
 
 @pytest.fixture
 def config(tmp_path, db_url):
-    return make_config(tmp_path, db_url, dask=DASK_SETTINGS, jobs=JOB_SETTINGS)
+    return make_config(tmp_path, db_url, dask=DASK_SETTINGS, jobs=JOB_SETTINGS, remote=LOOPBACK_ALLOWED)
 
 
 @pytest.fixture
@@ -39,11 +39,6 @@ def demo(config) -> synthetic.Sentinel2Demo:
 @pytest.fixture
 def collection_path(config, demo) -> str:
     return str(config.paths.data_root / "stac" / "collection.json")
-
-
-@pytest.fixture
-def connection(server, alice) -> openeo.Connection:
-    return openeo.connect(server.url, auto_validate=False).authenticate_basic("alice", PASSWORD)
 
 
 def stored(demo, band: str, index: int) -> np.ndarray:

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import openeo
 import pytest
 import rasterio
 import requests
@@ -23,7 +22,7 @@ from openeo.rest import OpenEoApiError
 from openeo.rest.datacube import THIS
 
 from openeo_gip.catalog import synthetic
-from tests.conftest import PASSWORD, bearer_for, make_config
+from tests.conftest import bearer_for, make_config
 
 # Two dates in January, one in February and one in March: a monthly aggregation has something to merge.
 DATES = [dt.date(2023, 1, 5), dt.date(2023, 1, 20), dt.date(2023, 2, 4), dt.date(2023, 3, 6)]
@@ -39,13 +38,6 @@ def s2(tmp_path) -> synthetic.Sentinel2Demo:
 @pytest.fixture
 def config(tmp_path, db_url, s2):
     return make_config(tmp_path, db_url, dask=DASK_SETTINGS, jobs={"runner_threads": 0})
-
-
-@pytest.fixture
-def connection(server, alice) -> openeo.Connection:
-    connection = openeo.connect(server.url, auto_validate=False)
-    connection.authenticate_basic("alice", PASSWORD)
-    return connection
 
 
 def source(demo: synthetic.Sentinel2Demo, band: str) -> np.ndarray:

@@ -89,6 +89,9 @@ class AuthConfig(_Section):
 class QuotaConfig(_Section):
     storage_bytes: int = Field(10 * 1024**3, ge=0)
     file_bytes: int = Field(2 * 1024**3, ge=0)
+    # Unpacked size and number of entries of one collection bundle (workspace/bundles.py).
+    bundle_bytes: int = Field(4 * 1024**3, ge=0)
+    bundle_members: int = Field(10_000, ge=1)
 
 
 class DaskConfig(_Section):
@@ -96,6 +99,8 @@ class DaskConfig(_Section):
     n_workers: int = Field(1, ge=1)
     threads_per_worker: int = Field(2, ge=1)
     memory_limit: str = "4GiB"
+    # Where the local cluster's dashboard listens, e.g. "127.0.0.1:8787"; empty: no dashboard, no HTTP port.
+    dashboard_address: str = ""
 
 
 class JobsConfig(_Section):
@@ -112,6 +117,9 @@ class JobsConfig(_Section):
     link_expiry_hours: float = Field(168.0, gt=0)
     # Key of the download links; empty: a random key kept in paths.system_files.
     signing_secret: str = ""
+    # Copy the result files of every finished job into the owner's files (``files/jobs/<job id>/``), as
+    # ``export_workspace`` does for the jobs that ask for it.
+    export_results_to_files: bool = False
 
 
 class SyncConfig(_Section):
@@ -119,6 +127,27 @@ class SyncConfig(_Section):
     max_pixels: int = Field(100_000_000, ge=1)
     # Wall-clock seconds one POST /result may compute before it is stopped (a batch job has no such limit).
     max_seconds: float = Field(300.0, gt=0)
+
+
+class UdfConfig(_Section):
+    # Limits of each UDF process (one per piece of a cube): CPU seconds, memory it may add to the Python
+    # runtime, wall-clock seconds, size of files it may write (its result included).
+    cpu_seconds: float = Field(60.0, gt=0)
+    memory_mb: int = Field(1024, ge=16)
+    wall_seconds: float = Field(120.0, gt=0)
+    file_mb: int = Field(1024, ge=1)
+    # Largest edge (pixels along x and y) of the pieces a cube is cut into, one UDF process each.
+    piece_pixels: int = Field(512, ge=1)
+    # A user account (e.g. "nobody") UDF processes run as; needs a server running as root. Empty: the
+    # server's own account.
+    run_as: str = ""
+
+
+class RemoteConfig(_Section):
+    # load_stac/load_url may fetch addresses that resolve to loopback, private (10/8, 172.16/12, 192.168/16,
+    # IPv6 ULA), link-local (cloud metadata) or other non-public networks. Off: users cannot make the
+    # server reach the lab's internal machines and services.
+    allow_private_addresses: bool = False
 
 
 class Config(_Section):
@@ -130,6 +159,8 @@ class Config(_Section):
     dask: DaskConfig = DaskConfig()
     jobs: JobsConfig = JobsConfig()
     sync: SyncConfig = SyncConfig()
+    udf: UdfConfig = UdfConfig()
+    remote: RemoteConfig = RemoteConfig()
     # Folder the relative paths of this config were resolved against.
     base_dir: Path = Path(".")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 import waitress
 
@@ -26,6 +28,9 @@ def run(config: Config, host: str | None = None, port: int | None = None) -> Non
     host = host or config.server.host
     port = port or config.server.port
     log.info("serving the openEO API on http://%s:%s", host, port)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (systemd, docker stop, kill) stops like Ctrl-C: running jobs are queued again below.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         waitress.serve(app, host=host, port=port, **waitress_options(config))
     except KeyboardInterrupt:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
 import dask.array as da
 import numpy as np
+import psutil
+import pytest
+import requests
 
 from openeo_gip.config import DaskConfig
 from openeo_gip.engine.cluster import DaskCluster
@@ -30,3 +35,44 @@ def test_cluster_is_lazy_and_connects_to_an_external_scheduler(dask_client):
     finally:
         remote.close()
     assert not remote.started
+
+
+def _listening() -> set[tuple[str, int]]:
+    """The TCP addresses this test process listens on."""
+    return {
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.Process().net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN
+    }
+
+
+def test_local_cluster_listens_to_no_http_port_by_default():
+    # Distributed would serve its task pages on port 8787 of every interface even without a dashboard.
+    before = _listening()
+    cluster = DaskCluster(DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="1GiB"))
+    try:
+        client = cluster.client()
+        assert client.submit(sum, [1, 2]).result() == 3
+        assert _listening() - before == set()
+        scheduler = cluster._cluster.scheduler
+        with pytest.raises(OSError):  # the server distributed started was closed
+            socket.create_connection(("127.0.0.1", scheduler.http_server.port), timeout=2).close()
+        assert client.scheduler_info()["services"] == {} and client.dashboard_link == ""
+    finally:
+        cluster.close()
+
+
+def test_dashboard_address_opens_the_dashboard_there_only():
+    before = _listening()
+    config = DaskConfig(
+        n_workers=1, threads_per_worker=1, memory_limit="1GiB", dashboard_address="127.0.0.1:0"
+    )
+    cluster = DaskCluster(config)
+    try:
+        client = cluster.client()
+        port = client.scheduler_info()["services"]["dashboard"]
+        assert _listening() - before == {("127.0.0.1", port)}  # no worker pages, no other interface
+        health = requests.get(f"http://127.0.0.1:{port}/health", timeout=10)
+        assert health.status_code == 200 and health.text == "ok"
+    finally:
+        cluster.close()

@@ -70,3 +70,15 @@ def test_broken_toml_and_missing_file(tmp_path):
         load_config(file, environ={})
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "missing.toml", environ={})
+
+
+def test_private_addresses_are_refused_unless_the_operator_allows_them(tmp_path):
+    file = tmp_path / "config.toml"
+    file.write_text(default_config_text(), encoding="utf-8")
+    assert "[remote]" in file.read_text()
+    assert load_config(file, environ={}).remote.allow_private_addresses is False
+    allowed = load_config(file, environ={"OPENEO_GIP_REMOTE__ALLOW_PRIVATE_ADDRESSES": "true"})
+    assert allowed.remote.allow_private_addresses is True
+    typo = {"OPENEO_GIP_REMOTE__ALLOW_PRIVATE_ADRESSES": "true"}  # refused, not silently the default
+    with pytest.raises(ConfigError, match="remote.allow_private_adresses"):
+        load_config(None, environ=typo)

@@ -3,13 +3,6 @@
 import openeo
 import pytest
 
-from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def connection(server, alice):
-    return openeo.connect(server.url).authenticate_basic("alice", PASSWORD)
-
 
 def test_client_reads_account_and_capabilities(connection, alice):
     account = connection.describe_account()
@@ -23,7 +16,7 @@ def test_client_reads_account_and_capabilities(connection, alice):
 def test_client_lists_formats_runtimes_and_services(connection):
     formats = connection.list_file_formats()
     assert {"GTiff", "netCDF", "JSON", "PNG"} <= set(formats["output"])
-    assert connection.list_udf_runtimes() == {}
+    assert set(connection.list_udf_runtimes()) == {"Python"}
     assert connection.list_service_types() == {}
 
 

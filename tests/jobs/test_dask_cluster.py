@@ -97,12 +97,24 @@ def test_job_runs_on_the_external_workers(server, app, alice_headers, s2):
 
     job_id = create_job(url, headers)
     requests.post(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30)
-    assert wait_for(url, headers, job_id, timeout=120)["status"] == "finished"
+    job = wait_for(url, headers, job_id, timeout=120)
+    assert job["status"] == "finished"
 
     records = client.get_task_stream(start=started)
     assert records, "the scheduler recorded no task"
     used = {record["worker"] for record in records}
     assert used <= workers, (used, workers)
+    # The job meter works on a remote scheduler too: its task time is what Dask's own task stream recorded
+    # (only this job ran), and the rest of ``cpu`` is the runner thread's, at most the job's wall time.
+    computed = sum(
+        part["stop"] - part["start"]
+        for record in records
+        for part in record["startstops"]
+        if part["action"] == "compute"
+    )
+    usage = job["usage"]
+    assert usage["tasks"]["value"] == len(records)
+    assert computed - 0.002 <= usage["cpu"]["value"] <= computed + usage["duration"]["value"]
     stac = requests.get(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30).json()
     for index, name in enumerate(sorted(stac["assets"])):
         content = requests.get(stac["assets"][name]["href"], timeout=30).content

@@ -92,10 +92,10 @@ def test_filter_bands_errors():
 
 def test_filter_labels_with_a_condition_on_labels():
     cube = make_cube()
-    condition = Callback(lambda x, context=None: x != context)
+    condition = Callback(lambda value, context=None: value != context)
     out = filter_labels(cube, condition, "bands", context="B04")
     assert list(out["bands"].values) == ["B02", "B08"]
-    dates = filter_labels(cube, Callback(lambda x, context=None: x.startswith("2021-01")), "t")
+    dates = filter_labels(cube, Callback(lambda value, context=None: value.startswith("2021-01")), "t")
     assert dates.sizes["t"] == 2
 
 

@@ -17,7 +17,7 @@ from openeo_gip.engine.values import Callback, ProcessContext
 from openeo_gip.errors import ApiError
 from openeo_gip.processes.cube_load_stac import load_stac
 from openeo_gip.workspace import user_folder
-from tests.conftest import make_config
+from tests.conftest import LOOPBACK_ALLOWED, make_config
 from tests.support.stac_files import write_stac_collection
 from tests.support.static_http import StaticServer
 
@@ -26,7 +26,7 @@ DATES = [dt.date(2023, 1, 5), dt.date(2023, 1, 20), dt.date(2023, 2, 4)]
 
 @pytest.fixture
 def config(tmp_path):
-    return make_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    return make_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}", remote=LOOPBACK_ALLOWED)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
 from openeo_gip.processes.cube_load_url import load_url
 from openeo_gip.processes.vector_common import geometries_of, is_vector_cube
-from tests.conftest import make_config
+from tests.conftest import LOOPBACK_ALLOWED, make_config
 from tests.support.static_http import StaticServer
 
 FEATURES = {
@@ -37,7 +37,8 @@ FEATURES = {
 
 @pytest.fixture
 def ctx(tmp_path):
-    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    # The files are served on 127.0.0.1, which the default configuration refuses to fetch.
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}", remote=LOOPBACK_ALLOWED)
     return ProcessContext(services=types.SimpleNamespace(config=config, db=None), user=None)
 
 

@@ -30,6 +30,9 @@ class LiveServer:
             for channel in list(self._server._map.values()):
                 channel.close()
 
-        self._server.trigger.pull_trigger(close_all)
+        try:
+            self._server.trigger.pull_trigger(close_all)
+        except OSError:  # the loop has already stopped and closed its trigger: nothing is left to close
+            pass
         self._server.task_dispatcher.shutdown()
         self._thread.join(timeout=10)

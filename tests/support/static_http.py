@@ -21,8 +21,12 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
 class RangeHandler(SimpleHTTPRequestHandler):
     """``SimpleHTTPRequestHandler`` plus single ``Range: bytes=a-b`` requests (answered with 206)."""
 
+    access_log: str | None = None  # a file every request is written to, when set; else nothing is logged
+
     def log_message(self, format, *args):  # keep test output quiet
-        pass
+        if self.access_log:
+            with open(self.access_log, "a", encoding="utf-8") as log:
+                log.write(format % args + "\n")
 
     def do_GET(self):
         match = _RANGE.match(self.headers.get("Range", ""))
@@ -50,11 +54,12 @@ class RangeHandler(SimpleHTTPRequestHandler):
 
 class StaticServer:
     """``with StaticServer(folder) as server: server.url`` (no trailing slash); ``api=True`` adds the
-    STAC API pages of ``StacApiHandler``."""
+    STAC API pages of ``StacApiHandler``; ``access_log``: a file that gets one line per request."""
 
-    def __init__(self, folder: Path, api: bool = False):
+    def __init__(self, folder: Path, api: bool = False, access_log: Path | None = None):
         self.folder = Path(folder)
         self.api = api
+        self.access_log = access_log
         self.url = ""
         self._process: subprocess.Popen | None = None
 
@@ -63,6 +68,8 @@ class StaticServer:
         command = [sys.executable, "-m", "tests.support.static_http", str(self.folder)] + (
             ["api"] if self.api else []
         )
+        if self.access_log is not None:
+            command += ["--log", str(self.access_log)]
         self._process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
         port = self._process.stdout.readline().strip()
         if not port.isdigit():
@@ -86,4 +93,9 @@ def serve(folder: str, handler: type) -> None:
 if __name__ == "__main__":
     from tests.support.stac_api import StacApiHandler
 
-    serve(sys.argv[1], StacApiHandler if sys.argv[2:] == ["api"] else RangeHandler)
+    arguments = sys.argv[1:]
+    if "--log" in arguments:
+        at = arguments.index("--log")
+        RangeHandler.access_log = arguments[at + 1]
+        del arguments[at : at + 2]
+    serve(arguments[0], StacApiHandler if arguments[1:] == ["api"] else RangeHandler)

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from openeo_gip import API_VERSION, STAC_VERSION, __version__
 from openeo_gip.api.common import link, public_url, services
 from openeo_gip.formats import file_formats
+from openeo_gip.udf.runtimes import udf_runtimes
 
 blueprint = Blueprint("discovery", __name__)
 
@@ -85,8 +86,7 @@ class FileFormats(MethodView):
 
 class UdfRuntimes(MethodView):
     def get(self):
-        # No UDF runtime is offered until run_udf exists; an empty object is the honest answer.
-        return jsonify({})
+        return jsonify(udf_runtimes())
 
 
 class ServiceTypes(MethodView):

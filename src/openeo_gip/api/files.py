@@ -8,16 +8,25 @@ from werkzeug.exceptions import ClientDisconnected
 
 from openeo_gip.api.common import page_links, paging, services
 from openeo_gip.auth.login import bearer_auth, current_user
+from openeo_gip.catalog.private import check_bundle_folder, is_collections_path
 from openeo_gip.errors import ApiError
 from openeo_gip.workspace import files_folder, storage_used, user_folder
+from openeo_gip.workspace.bundles import bundle_folder_name, receive_bundle
 from openeo_gip.workspace.files import delete, list_files, store
-from openeo_gip.workspace.paths import resolve_in
+from openeo_gip.workspace.paths import checked_parts, resolve_in
 
 blueprint = Blueprint("files", __name__)
 
 
 def _root():
     return files_folder(services().config, current_user().id)
+
+
+def _collections_changed(user_id: str) -> None:
+    """Private collections (catalog/private.py) are rescanned after a change under ``collections/``."""
+    catalog = services().catalog
+    if catalog is not None:
+        catalog.private_changed(user_id)
 
 
 class FileList(MethodView):
@@ -48,6 +57,22 @@ class FileItem(MethodView):
         user = current_user()
         root = _root()
         target = resolve_in(root, path)
+        parts = checked_parts(path)
+        if (name := bundle_folder_name(parts)) is not None:
+            try:
+                info = receive_bundle(
+                    config,
+                    user.id,
+                    name,
+                    request.stream,
+                    length=request.content_length,
+                    check=check_bundle_folder,
+                )
+            except ClientDisconnected as exc:
+                raise ApiError("FileContentInvalid", "The upload was cut off; nothing was stored.") from exc
+            finally:
+                _collections_changed(user.id)
+            return jsonify(info.to_dict())
         replaced = target.stat().st_size if target.is_file() else 0
         free = config.quota.storage_bytes - storage_used(config, user.id) + replaced
         try:
@@ -62,6 +87,8 @@ class FileItem(MethodView):
             )
         except ClientDisconnected as exc:
             raise ApiError("FileContentInvalid", "The upload was cut off; nothing was stored.") from exc
+        if is_collections_path(parts):
+            _collections_changed(user.id)
         return jsonify(info.to_dict())
 
     def delete(self, path: str):
@@ -70,6 +97,8 @@ class FileItem(MethodView):
         if not target.exists() and not target.is_symlink():
             raise ApiError("FileNotFound", file=path)
         delete(root, target)
+        if is_collections_path(checked_parts(path)):
+            _collections_changed(current_user().id)
         return "", 204
 
 

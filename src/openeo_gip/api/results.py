@@ -20,10 +20,12 @@ from flask.views import MethodView
 
 from openeo_gip.api.common import json_body, services
 from openeo_gip.api.process_graphs import user_processes_of
+from openeo_gip.api.request_log import RequestLog
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.engine.execute import run_process, validation_errors
 from openeo_gip.engine.values import ArrayView, ProcessContext, SaveRequest
 from openeo_gip.errors import ApiError
+from openeo_gip.workspace.export import export_files
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("results", __name__)
@@ -49,7 +51,7 @@ class SyncResult(MethodView):
         if not isinstance(body, dict) or not isinstance(body.get("process"), dict):
             raise ApiError("RequestBodyInvalid", reason="it needs a 'process' object")
         user = current_user()
-        context = ProcessContext(services=services(), user=user, log=log)
+        context = ProcessContext(services=services(), user=user, log=RequestLog(log))
         value = run_process(body["process"], context, user_processes=user_processes_of(user))
         requests = list(context.saved)
         if not requests and _is_cube(value):
@@ -59,7 +61,7 @@ class SyncResult(MethodView):
         deadline = time.monotonic() + limits.max_seconds
         if not requests:
             return jsonify(json_value(_computed_in_time(value, deadline, limits.max_seconds)))
-        return _send_files(requests, deadline, limits.max_seconds)
+        return _send_files(requests, deadline, limits.max_seconds, exports=(user.id, context.exports))
 
 
 def _value_count(value: Any) -> int:
@@ -108,7 +110,9 @@ def _is_cube(value: Any) -> bool:
     return isinstance(value, xr.DataArray) and value.ndim > 0
 
 
-def _send_files(requests: list[SaveRequest], deadline: float, max_seconds: float):
+def _send_files(
+    requests: list[SaveRequest], deadline: float, max_seconds: float, *, exports: tuple[str, list[str]]
+):
     from openeo_gip.formats import media_type, write_result
 
     cache = Path(services().config.paths.cache)
@@ -122,6 +126,10 @@ def _send_files(requests: list[SaveRequest], deadline: float, max_seconds: float
             data = _computed_in_time(request.data, deadline, max_seconds)
             request = SaveRequest(data, request.format, request.options)
             files += write_result(request, folder / str(number), client=client)
+        user_id, targets = exports
+        source = folder / "0" if len(requests) == 1 else folder
+        for target in dict.fromkeys(targets):  # export_workspace: a copy in the user's files too
+            export_files(services().config, user_id, source, files, target)
         if len(files) == 1:
             response = send_file(
                 files[0], mimetype=media_type(requests[0].format), download_name=files[0].name

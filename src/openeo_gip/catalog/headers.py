@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import rasterio
 import xarray as xr
 
+from openeo_gip.catalog.gdal_open import open_raster
 from openeo_gip.catalog.records import Asset, Grid, crs_string
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def read_headers(path: Path | str) -> list[BandHeader]:
     open it."""
     if isinstance(path, Path) and path.suffix.lower() in MULTIDIM_SUFFIXES:
         return _multidim_headers(path)
-    with rasterio.open(path) as src:
+    with open_raster(path) as src:
         tags = src.tags()
         when = _tag_datetime(tags)
         properties = _tag_properties(tags)
@@ -94,7 +94,7 @@ def _multidim_headers(path: Path) -> list[BandHeader]:
     headers = []
     for name in variables:
         href = f'{prefix}:"{path}":{"/" if engine == "zarr" else ""}{name}'
-        with rasterio.open(href) as src:
+        with open_raster(href) as src:
             assets = _assets(src, href)
         steps = times[name]
         if steps and len(steps) != len(assets):

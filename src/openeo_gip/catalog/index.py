@@ -14,12 +14,17 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openeo_gip.catalog.records import CollectionRecord
-from openeo_gip.catalog.scan import ScanError, build_record, find_sources, signature
+from openeo_gip.catalog.scan import ScanError, Source, build_record, find_sources, signature
 from openeo_gip.errors import ApiError
+
+if TYPE_CHECKING:
+    from openeo_gip.catalog.private import PrivateCatalogs
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +47,17 @@ class ScanReport:
     problems: dict[str, list[str]] = field(default_factory=dict)  # collection id -> broken files
 
 
-def refresh_index(data_root: Path, system_files: Path, *, force: bool = False) -> ScanReport:
-    """Rescan the sources under ``data_root`` that changed since the stored scan; store the result."""
+def refresh_index(
+    data_root: Path,
+    system_files: Path,
+    *,
+    force: bool = False,
+    build: Callable[[Source], CollectionRecord] = build_record,
+) -> ScanReport:
+    """Rescan the sources under ``data_root`` that changed since the stored scan; store the result.
+    ``build`` describes one source (the private catalogues pass a stricter one)."""
     path = index_path(system_files)
-    stored = _read(path)
+    stored = read_index(path)
     report = ScanReport()
     entries: dict[str, dict] = {}
     previous = {entry["source"]: entry for entry in stored.values()}
@@ -57,7 +69,7 @@ def refresh_index(data_root: Path, system_files: Path, *, force: bool = False) -
             report.unchanged.append(old["record"]["id"])
         else:
             try:
-                record = build_record(source)
+                record = build(source)
             except (ScanError, ValueError, OSError) as exc:
                 log.error("catalog: %s is not a usable collection: %s", source.path, exc)
                 report.failed[str(source.path)] = str(exc)
@@ -81,7 +93,7 @@ def refresh_index(data_root: Path, system_files: Path, *, force: bool = False) -
     return report
 
 
-def _read(path: Path) -> dict[str, dict]:
+def read_index(path: Path) -> dict[str, dict]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -106,8 +118,11 @@ def _write(path: Path, entries: dict[str, dict]) -> None:
 class Catalog:
     """The collections a server offers, read from the stored index; lookups never touch the rasters."""
 
-    def __init__(self, index_file: Path):
+    def __init__(self, index_file: Path, private: PrivateCatalogs | None = None):
         self.index_file = index_file
+        # The users' own collections (catalog/private.py); None: shared data only.
+        self.private = private
+        self._clashes: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._records: dict[str, CollectionRecord] = {}
         self._stamp: tuple[int, int] | None = None
@@ -125,19 +140,44 @@ class Catalog:
                 len(report.scanned),
                 len(report.failed),
             )
-        return cls(index_path(config.paths.system_files))
+        from openeo_gip.catalog.private import PrivateCatalogs  # it builds on this module
+
+        return cls(index_path(config.paths.system_files), private=PrivateCatalogs(config))
 
     def list(self, user=None) -> list[CollectionRecord]:
-        """All collections, sorted by id. ``user`` is reserved for private collections."""
-        self._reload_if_changed()
-        return [self._records[key] for key in sorted(self._records)]
+        """All collections ``user`` may see (shared ones and their own; anonymous: shared), sorted by id."""
+        records = self._visible(user)
+        return [records[key] for key in sorted(records)]
 
     def get(self, collection_id: str, user=None) -> CollectionRecord:
-        self._reload_if_changed()
         try:
-            return self._records[collection_id]
+            return self._visible(user)[collection_id]
         except KeyError:
             raise ApiError("CollectionNotFound", identifier=collection_id) from None
+
+    def private_changed(self, user_id: str) -> None:
+        """The user's collection folder changed: look at it again on the next request."""
+        if self.private is not None:
+            self.private.forget(user_id)
+
+    def _visible(self, user) -> dict[str, CollectionRecord]:
+        self._reload_if_changed()
+        user_id = getattr(user, "id", None)
+        if self.private is None or user_id is None:
+            return self._records
+        own = self.private.records(user_id)
+        if not own:
+            return self._records
+        merged = dict(self._records)
+        for key, record in own.items():
+            if key not in merged:
+                merged[key] = record
+            elif (user_id, key) not in self._clashes:  # a shared collection keeps its id
+                self._clashes.add((user_id, key))
+                log.warning(
+                    "catalog: private collection %s of user %s hidden by the shared one", key, user_id
+                )
+        return merged
 
     def _file_stamp(self) -> tuple[int, int] | None:
         try:
@@ -148,7 +188,7 @@ class Catalog:
 
     def _load(self) -> None:
         self._stamp = self._file_stamp()
-        entries = _read(self.index_file)
+        entries = read_index(self.index_file)
         self._records = {key: CollectionRecord.from_dict(entry["record"]) for key, entry in entries.items()}
 
     def _reload_if_changed(self) -> None:

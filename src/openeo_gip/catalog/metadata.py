@@ -86,6 +86,8 @@ def _own_document(record: CollectionRecord, base_url: str, full: bool) -> dict[s
         },
         "links": _links(record, base_url),
     }
+    if record.owner is not None:  # from the user's own workspace (catalog/private.py)
+        doc["openeo-gip:private"] = True
     if full:
         doc["cube:dimensions"] = cube_dimensions(record, times)
         doc["summaries"] = _summaries(record)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dask.array as da
@@ -24,6 +25,7 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from openeo_gip.catalog.gdal_open import open_raster as open_asset
 from openeo_gip.catalog.grid import is_aligned, pixel_offset, window_for_bbox
 from openeo_gip.catalog.records import Asset, CollectionRecord, Grid, Item
 from openeo_gip.errors import ApiError
@@ -50,16 +52,70 @@ def load_cube(
     whole tiles). Values are float32 (float64 for wide sources), nodata NaN, scale/offset applied.
     ``process`` names the calling process in error messages.
     """
+    return build_cube(
+        select_source(record, spatial_extent, temporal_extent, bands, properties, chunks, process)
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a cube straight from the reader reads: its items (one per time), bands and pixel window of the
+    collection grid. A part of it (``narrowed``) builds a cube that opens and reads only that part."""
+
+    record: CollectionRecord
+    items: tuple[Item, ...]
+    bands: tuple[str, ...]
+    window: tuple[int, int, int, int]  # row0, row1, col0, col1 on the collection grid
+    dtype: np.dtype
+    chunks: int | None = None
+
+    def narrowed(self, selection: dict[str, Any]) -> Source | None:
+        """The part an ``isel`` selection (``t``/``bands``: positions or a slice; ``y``/``x``: a slice with
+        step 1) keeps; None when the selection is of another kind (the caller then slices the cube)."""
+        items, bands, window = self.items, self.bands, list(self.window)
+        for dim, index in selection.items():
+            if dim == "t" and self.record.has_time:
+                items = _pick(items, index)
+            elif dim == "bands":
+                bands = _pick(bands, index)
+            elif dim in ("y", "x") and isinstance(index, slice) and index.step in (None, 1):
+                first = 0 if dim == "y" else 2
+                start, stop, _ = index.indices(window[first + 1] - window[first])
+                window[first], window[first + 1] = window[first] + start, window[first] + max(start, stop)
+            else:
+                return None
+            if items is None or bands is None:
+                return None
+        return replace(self, items=items, bands=bands, window=tuple(window))
+
+
+def _pick(values: tuple, index: Any) -> tuple | None:
+    if isinstance(index, slice):
+        return values[index]
+    try:
+        return tuple(values[int(i)] for i in np.asarray(index).reshape(-1))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def select_source(
+    record: CollectionRecord,
+    spatial_extent: dict | None = None,
+    temporal_extent: tuple[str | None, str | None] | None = None,
+    bands: list[str] | None = None,
+    properties: dict | None = None,
+    chunks: int | None = None,
+    process: str = "load_collection",
+) -> Source:
+    """The items, bands and window of ``record`` that the arguments of ``load_cube`` select."""
     band_names = _select_bands(record, bands, process)
     items = _select_items(record, temporal_extent, properties, process)
-    grid = record.grid
-    row0, row1, col0, col1 = _window(grid, spatial_extent, process)
-    has_time = record.has_time
-    if has_time:
+    window = _window(record.grid, spatial_extent, process)
+    if record.has_time:
         items = _merge_same_time(items)
     elif items:
         items = [_merge_all(items)]
-    if not has_time and not items:
+    if not record.has_time and not items:
         raise ApiError(
             "ProcessParameterInvalid",
             process=process,
@@ -67,8 +123,17 @@ def load_cube(
             reason="no data of the collection matches the property filters",
         )
     dtype = _output_dtype(record, band_names)
+    return Source(record, tuple(items), tuple(band_names), window, dtype, chunks)
+
+
+def build_cube(source: Source) -> xr.DataArray:
+    """The lazy cube reading exactly ``source``: a dask task per chunk, band and time."""
+    record, items, band_names, dtype = source.record, source.items, list(source.bands), source.dtype
+    grid = record.grid
+    row0, row1, col0, col1 = source.window
+    has_time = record.has_time
     sample = next((a for item in items for assets in item.assets.values() for a in assets), None)
-    row_chunks, col_chunks = _chunks((row0, row1), (col0, col1), sample, chunks)
+    row_chunks, col_chunks = _chunks((row0, row1), (col0, col1), sample, source.chunks)
     per_item = []
     for item in items:
         layers = [
@@ -270,7 +335,7 @@ def _read_aligned(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray)
     r1, c1 = min(top + height, asset.grid.height), min(left + width, asset.grid.width)
     if r1 <= r0 or c1 <= c0:
         return
-    with rasterio.open(asset.href) as src:
+    with open_asset(asset.href) as src:
         raw = src.read(asset.index, window=Window(c0, r0, c1 - c0, r1 - r0))
     values = _to_values(raw, asset, out.dtype)
     target = out[r0 - top : r1 - top, c0 - left : c1 - left]
@@ -282,7 +347,7 @@ def _read_warped(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) 
     transform = grid.affine @ Affine.translation(col, row)
     if not _overlaps(asset.grid, grid, transform, width, height):
         return
-    with rasterio.open(asset.href) as src:
+    with open_asset(asset.href) as src:
         with WarpedVRT(
             src,
             crs=grid.rio_crs,

@@ -100,6 +100,8 @@ class CollectionRecord:
     # For STAC sources: the original Collection document, served as is and completed where missing.
     stac: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
+    # The user whose workspace holds this collection (catalog/private.py); None for shared data.
+    owner: str | None = None
 
     @property
     def band_names(self) -> list[str]:

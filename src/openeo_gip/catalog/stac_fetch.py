@@ -3,7 +3,8 @@
 Understood: a static Item, Catalog or Collection (walked through its child and item links), an
 ItemCollection, and a collection of a STAC API (one with an ``items`` link), whose items are asked for
 page by page with the bounding box and time interval, following ``next`` links. Documents are read over
-http(s) or, for local paths, only inside the allowed folders (``remote.local_path``). A Collection without
+http(s) (public addresses only, unless allowed: ``remote.check_address``) or, for local paths, only inside
+the allowed folders (``remote.local_path``). A Collection without
 items but with data assets (as openEO batch job results are described) gives one entry per asset.
 """
 
@@ -18,13 +19,12 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import pystac
-import requests
 
 from openeo_gip.catalog.naming import NamePattern
 from openeo_gip.catalog.remote import (
     MAX_DOCUMENT_BYTES,
-    TIMEOUT_SECONDS,
     Failure,
+    address_check,
     fetch_bytes,
     is_http,
     local_path,
@@ -52,15 +52,19 @@ class Found:
 
 
 class Reader:
-    """Reads documents for one request: http(s), or local files inside ``allowed`` folders."""
+    """Reads documents for one request: http(s), or local files inside ``allowed`` folders.
 
-    def __init__(self, allowed: list[Path], fail: Failure):
+    ``check`` vets every http(s) address first (documents, redirects, and the asset hrefs the caller
+    hands to GDAL); it remembers the hosts it has passed for as long as this reader lives."""
+
+    def __init__(self, allowed: list[Path], fail: Failure, allow_private: bool = False):
         self.allowed = allowed
         self.fail = fail
+        self.check = address_check(fail, allow_private)
 
     def text(self, href: str) -> str:
         if is_http(href):
-            return fetch_bytes(href, self.fail).decode("utf-8", errors="replace")
+            return fetch_bytes(href, self.fail, self.check).decode("utf-8", errors="replace")
         path = local_path(href, self.allowed, self.fail)
         try:
             if path.stat().st_size > MAX_DOCUMENT_BYTES:
@@ -158,16 +162,14 @@ def _next_page(href: str, link: dict, reader: Reader) -> dict:
         return reader.json(href)
     if not is_http(href):
         raise reader.fail(f"{href}: a POST link must be an http(s) address")
+    body = fetch_bytes(href, reader.fail, reader.check, method="POST", json=link.get("body") or {})
     try:
-        response = requests.post(href, json=link.get("body") or {}, timeout=TIMEOUT_SECONDS)
-    except requests.RequestException as exc:
-        raise reader.fail(f"{href} cannot be reached ({type(exc).__name__})") from None
-    if response.status_code != 200 or len(response.content) > MAX_DOCUMENT_BYTES:
-        raise reader.fail(f"{href} answered HTTP {response.status_code}")
-    try:
-        return response.json()
+        page = json.loads(body)
     except ValueError:
         raise reader.fail(f"{href} is not a JSON document") from None
+    if not isinstance(page, dict):
+        raise reader.fail(f"{href} is not a STAC document")
+    return page
 
 
 def _with_query(href: str, search: Search) -> str:

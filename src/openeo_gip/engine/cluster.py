@@ -3,6 +3,10 @@
 With ``dask.scheduler_address`` set, the server connects to that scheduler (more machines over SSH,
 SLURM through dask-jobqueue, Kubernetes); otherwise it starts a ``LocalCluster`` in its own process,
 sized by ``dask.n_workers``, ``dask.threads_per_worker`` and ``dask.memory_limit``.
+
+The local cluster serves no HTTP unless ``dask.dashboard_address`` is set: Dask's dashboard (and the JSON
+and metrics pages its scheduler serves even when the dashboard is turned off) shows every user's tasks to
+anyone who can reach the port, on all network interfaces.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import dask
 from distributed import Client, LocalCluster
 
 from openeo_gip.config import DaskConfig
@@ -34,6 +39,10 @@ class DaskCluster:
         with self._lock:
             if self._client is None:
                 self._client = self._start()
+                # Counts each batch job's task time, progress and memory (jobs/metering.py).
+                from openeo_gip.jobs.metering import install
+
+                install(self._client)
             return self._client
 
     def _start(self) -> Client:
@@ -43,13 +52,19 @@ class DaskCluster:
             return Client(config.scheduler_address, set_as_default=True)
         # Threads in this process: the synchronous results are written here, so there is nothing to
         # pickle or to copy between processes, and GDAL and numpy release the GIL while they work.
-        self._cluster = LocalCluster(
-            n_workers=config.n_workers,
-            threads_per_worker=config.threads_per_worker,
-            memory_limit=config.memory_limit,
-            processes=False,
-            dashboard_address=None,
-        )
+        options = {
+            "n_workers": config.n_workers,
+            "threads_per_worker": config.threads_per_worker,
+            "memory_limit": config.memory_limit,
+            "processes": False,
+        }
+        if config.dashboard_address:
+            self._cluster = LocalCluster(dashboard_address=config.dashboard_address, **options)
+            # The workers' metrics pages, which the dashboard does not need, listen on all interfaces.
+            _close_http(self._cluster, self._cluster.workers.values())
+            log.warning("the Dask dashboard at %s shows every user's tasks", config.dashboard_address)
+        else:
+            self._cluster = _cluster_without_http(options)
         log.info(
             "started a local Dask cluster: %d worker(s) x %d thread(s), %s each",
             config.n_workers,
@@ -66,3 +81,28 @@ class DaskCluster:
             if self._cluster is not None:
                 self._cluster.close()
                 self._cluster = None
+
+
+def _cluster_without_http(options: dict) -> LocalCluster:
+    """A ``LocalCluster`` whose scheduler and workers listen to no HTTP port. Distributed starts an HTTP
+    server even with ``dashboard_address=None`` (port 8787, all interfaces, JSON pages of every task):
+    here it starts with no pages, on loopback, and is closed at once."""
+    no_routes = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    with dask.config.set(no_routes):
+        cluster = LocalCluster(dashboard_address="127.0.0.1:0", **options)
+    _close_http(cluster, [cluster.scheduler, *cluster.workers.values()])
+    cluster.scheduler_info.get("services", {}).pop("dashboard", None)  # no dead link in reprs
+    return cluster
+
+
+def _close_http(cluster: LocalCluster, nodes) -> None:
+    """Stop the HTTP servers of ``nodes``, on the cluster's event loop (tornado is not thread-safe)."""
+
+    async def stop() -> None:
+        for node in nodes:
+            server = getattr(node, "http_server", None)
+            if server is not None:
+                server.stop()
+            node.services.pop("dashboard", None)
+
+    cluster.sync(stop)

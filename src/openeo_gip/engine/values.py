@@ -62,6 +62,11 @@ class ProcessContext:
     job_id: str | None = None
     # What ``save_result`` asked for, in graph order: written by the caller once evaluation is done.
     saved: list[SaveRequest] = field(default_factory=list)
+    # Folders under the user's files that ``export_workspace`` asked the results to be copied to.
+    exports: list[str] = field(default_factory=list)
+    # Dask name of a cube read straight from a collection -> what it reads, so that filters after it
+    # narrow the read itself (processes/cube_pushdown.py).
+    sources: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

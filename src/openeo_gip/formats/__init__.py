@@ -121,7 +121,7 @@ INPUT_FORMATS = {
     },
     "GeoJSON": {
         "title": "GeoJSON",
-        "description": "Features with polygons, lines or points; read by load_url as a vector data cube.",
+        "description": "Features with polygons, lines or points; read as a vector data cube.",
         "gis_data_types": _VECTOR,
         "parameters": {},
     },

@@ -9,8 +9,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import rasterio
 from rasterio.warp import transform_bounds
+
+from openeo_gip.catalog.gdal_open import open_raster
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def describe(path: Path, folder: Path) -> dict[str, Any]:
 
 
 def _raster_metadata(path: Path) -> dict[str, Any]:
-    with rasterio.open(path) as source:
+    with open_raster(path) as source:
         if not source.count and source.subdatasets:
             return _netcdf_metadata(source.subdatasets)
         return _dataset_metadata(source)
@@ -69,7 +70,7 @@ def _dataset_metadata(source, names: list[str] | None = None) -> dict[str, Any]:
 def _netcdf_metadata(subdatasets: list[str]) -> dict[str, Any]:
     """netCDF with one variable per band: the grid of the first band, every variable as a band."""
     names = [name.rsplit(":", 1)[-1] for name in subdatasets]
-    with rasterio.open(subdatasets[0]) as first:
+    with open_raster(subdatasets[0]) as first:
         metadata = _dataset_metadata(first)
     bands = metadata["raster:bands"][:1]
     metadata["raster:bands"] = [dict(bands[0], name=name) for name in names] if bands else []

@@ -1,10 +1,19 @@
-"""``GET /jobs/{id}/estimate``: size from the lazy output cubes, duration from the throughput of past jobs."""
+"""``GET /jobs/{id}/estimate``: size from the lazy output cubes, duration from a model fitted to past jobs.
+
+The model is ``seconds = fixed + per_byte * bytes`` (bytes: the in-memory size of the saved cubes), a
+least-squares line through the last ``HISTORY`` finished jobs of everyone. ``fixed`` is what every job costs
+(graph, cluster, files); ``per_byte`` the throughput. With too little history for a line (fewer than three
+jobs, or all of one size) or a line that makes no sense (falling, or below zero at zero bytes), it is the
+plain ratio: total seconds / total bytes.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import xarray as xr
 from sqlalchemy import select
 
@@ -15,7 +24,7 @@ from openeo_gip.engine.execute import run_process
 from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
 
-# How many recent finished jobs the throughput model averages over.
+# How many recent finished jobs the duration model is fitted to.
 HISTORY = 50
 
 
@@ -32,8 +41,30 @@ def output_bytes(process: dict, services: Any, user: Any, user_processes: UserPr
     return int(sum(cube.size * cube.dtype.itemsize for cube in cubes))
 
 
-def throughput(db: Database) -> float | None:
-    """Bytes computed per second over the recent finished jobs of everyone; ``None`` without history."""
+@dataclass(frozen=True)
+class DurationModel:
+    fixed: float  # seconds every job takes
+    per_byte: float  # seconds per byte of saved cube
+
+    def seconds(self, size: int) -> float:
+        return self.fixed + self.per_byte * size
+
+
+def fit(history: list[tuple[float, float]]) -> DurationModel | None:
+    """The model for ``(bytes, seconds)`` pairs of past jobs; ``None`` without a usable one."""
+    points = np.array([(size, seconds) for size, seconds in history if size > 0 and seconds > 0], dtype=float)
+    if len(points) == 0:
+        return None
+    sizes, seconds = points[:, 0], points[:, 1]
+    if len(points) >= 3 and np.ptp(sizes) > 0:
+        per_byte, fixed = np.polyfit(sizes, seconds, 1)
+        if per_byte > 0 and fixed >= 0:
+            return DurationModel(float(fixed), float(per_byte))
+    return DurationModel(0.0, float(seconds.sum() / sizes.sum()))
+
+
+def history(db: Database) -> list[tuple[float, float]]:
+    """``(bytes, seconds)`` of the recent finished jobs of everyone."""
     with db.session() as session:
         usages = session.scalars(
             select(Job.usage)
@@ -41,17 +72,16 @@ def throughput(db: Database) -> float | None:
             .order_by(Job.finished.desc())
             .limit(HISTORY)
         ).all()
-    total_bytes = sum((usage.get("computed") or {}).get("value", 0) for usage in usages)
-    total_seconds = sum((usage.get("duration") or {}).get("value", 0) for usage in usages)
-    if total_bytes <= 0 or total_seconds <= 0:
-        return None
-    return total_bytes / total_seconds
+    return [
+        ((usage.get("computed") or {}).get("value", 0), (usage.get("duration") or {}).get("value", 0))
+        for usage in usages
+    ]
 
 
 def estimate(process: dict, services: Any, user: Any, user_processes: UserProcesses) -> dict[str, Any]:
     size = output_bytes(process, services, user, user_processes)
     document: dict[str, Any] = {"costs": 0, "size": size, "downloads_included": None}
-    rate = throughput(services.db)
-    if rate:
-        document["duration"] = f"PT{max(1, math.ceil(size / rate))}S"
+    model = fit(history(services.db))
+    if model is not None:
+        document["duration"] = f"PT{max(1, math.ceil(model.seconds(size)))}S"
     return document

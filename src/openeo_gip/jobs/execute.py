@@ -1,8 +1,9 @@
 """Running one job's process graph: evaluate lazily, compute on the Dask cluster, write the saved results.
 
-The cube of each ``save_result`` is first persisted on the cluster and watched: the job's progress follows
-its chunks as they finish, and a cancel request cancels those futures, which stops the tasks and frees their
-memory on the workers. The writer then receives the computed cube.
+The cube of each ``save_result`` is first persisted on the cluster and watched: the job's progress is the
+fraction of all Dask tasks of the job done (counted on the scheduler, ``metering.py``), and a cancel request
+cancels those futures, which stops the tasks and frees their memory on the workers. The writer then receives
+the computed cube. Everything is submitted tagged with the job id, so the scheduler can meter the job.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from openeo_gip.engine.execute import run_process
 from openeo_gip.engine.values import ProcessContext, SaveRequest
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import write_result
+from openeo_gip.jobs import metering
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,14 @@ def execute(
     on_progress: Callable[[float], None] = lambda fraction: None,
     stats: dict[str, float] | None = None,
     user_processes: UserProcesses = no_user_processes,
+    job_id: str | None = None,
 ) -> list[Path]:
     """Evaluate ``process`` and write everything it saves into ``folder``; the written files.
 
     ``on_progress`` receives the fraction done (0..1); ``should_stop`` is asked regularly and, when true,
     the computation is canceled and ``JobCanceled`` raised. ``stats["bytes"]`` receives the in-memory size
-    of the computed results (the throughput model of the estimates uses it). ``user_processes`` finds the
-    owner's stored processes.
+    of the computed results (the duration model of the estimates uses it). ``user_processes`` finds the
+    owner's stored processes; ``job_id`` tags the tasks on the cluster for progress and usage.
     """
     result = run_process(process, ctx, user_processes=user_processes)
     requests = list(ctx.saved) or [_default_save(result)]
@@ -60,16 +63,23 @@ def execute(
             raise JobCanceled()
 
         def partial(fraction: float, index: int = index) -> None:
-            on_progress((index + fraction * 0.9) * share)
+            figures = metering.snapshot(client, job_id) if client is not None and job_id else None
+            if figures and figures["tasks"]:
+                # All tasks of the job seen so far; never 1 before the files are written.
+                on_progress(0.99 * figures["done"] / figures["tasks"])
+            else:
+                on_progress((index + fraction * 0.9) * share)
 
-        data = _computed(request.data, client, should_stop, partial)
+        with metering.tagged(job_id):
+            data = _computed(request.data, client, should_stop, partial)
         if stats is not None:
             stats["bytes"] = stats.get("bytes", 0) + float(getattr(data, "nbytes", 0) or 0)
         if should_stop():
             raise JobCanceled()
         target = folder if len(requests) == 1 else folder / f"part-{index + 1}"
-        written += write_result(SaveRequest(data, request.format, request.options), target, client=client)
-        on_progress((index + 1) * share)
+        with metering.tagged(job_id):
+            written += write_result(SaveRequest(data, request.format, request.options), target, client=client)
+        partial(1.0)
     return written
 
 

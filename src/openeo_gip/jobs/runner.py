@@ -23,9 +23,10 @@ from openeo_gip.db.models import Job, User, utcnow
 from openeo_gip.engine.definitions import stored_processes
 from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
-from openeo_gip.jobs import job_folder
+from openeo_gip.jobs import job_folder, metering
 from openeo_gip.jobs.assets import describe
 from openeo_gip.jobs.execute import JobCanceled, execute
+from openeo_gip.jobs.export import export_job_results
 from openeo_gip.jobs.queue import Limits, claim_next, new_worker_id, recover_orphans
 from openeo_gip.jobs.store import JobLogger, set_status, write_log
 
@@ -39,6 +40,10 @@ class _Active:
     user_id: str
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: float = 0.0
+
+    def advance(self, fraction: float) -> None:
+        """Progress only grows: a graph submitted later (the writer's) adds tasks, not work undone."""
+        self.progress = max(self.progress, min(100.0, 100.0 * fraction))
 
 
 class JobRunner:
@@ -170,21 +175,31 @@ class JobRunner:
         started = time.monotonic()
         stats: dict[str, float] = {}
         logger.info(f"Started (attempt {job.attempts}).")
+        client = None
         try:
             with db.session() as session:
                 user = session.get(User, job.user_id)
             context = ProcessContext(services=self.services, user=user, log=logger, job_id=job.id)
             cluster = getattr(self.services, "cluster", None)
-            paths = execute(
-                job.process,
-                context,
-                folder,
-                client=cluster.client() if cluster is not None else None,
-                should_stop=state.cancel.is_set,
-                on_progress=lambda fraction: setattr(state, "progress", 100.0 * fraction),
-                stats=stats,
-                user_processes=stored_processes(db, job.user_id),
-            )
+            client = cluster.client() if cluster is not None else None
+            thread_started = time.thread_time()
+            try:
+                paths = execute(
+                    job.process,
+                    context,
+                    folder,
+                    client=client,
+                    should_stop=state.cancel.is_set,
+                    on_progress=state.advance,
+                    stats=stats,
+                    user_processes=stored_processes(db, job.user_id),
+                    job_id=job.id,
+                )
+            finally:
+                stats["thread_seconds"] = time.thread_time() - thread_started
+                stats |= (metering.collect(client, job.id) if client is not None else None) or {}
+            # Before the status says "finished", so a client seeing it also finds the copies in /files.
+            export_job_results(self.config, job.user_id, job.id, folder, paths, context.exports, logger)
             assets = [describe(path, folder) for path in paths]
             usage = _usage(time.monotonic() - started, assets, stats)
             if set_status(
@@ -204,17 +219,19 @@ class JobRunner:
         except JobCanceled:
             self._after_cancel(job, folder)
         except ApiError as error:
-            self._fail(job, logger, error.message, error.code, started, state)
+            self._fail(job, logger, error.message, error.code, started, state, stats)
         except Exception as error:
             reference = uuid.uuid4().hex
             log.exception("job %s failed, reference %s", job.id, reference)
             message = f"Internal error ({type(error).__name__}), reference {reference}."
-            self._fail(job, logger, message, "Internal", started, state)
+            self._fail(job, logger, message, "Internal", started, state, stats)
         finally:
             with self._lock:
                 self._active.pop(job.id, None)
 
-    def _fail(self, job: Job, logger: JobLogger, message: str, code: str, started: float, state) -> None:
+    def _fail(
+        self, job: Job, logger: JobLogger, message: str, code: str, started: float, state, stats: dict
+    ) -> None:
         logger.error(message, extra={"code": code})
         set_status(
             self.services.db,
@@ -224,7 +241,7 @@ class JobRunner:
             by_worker=self.worker_id,
             progress=round(state.progress, 1),
             finished=utcnow(),
-            usage=_usage(time.monotonic() - started, [], {}),
+            usage=_usage(time.monotonic() - started, [], stats),
         )
 
     def _after_cancel(self, job: Job, folder) -> None:
@@ -273,10 +290,17 @@ def _watch_loop(runner_ref: weakref.ref, stopping: threading.Event, interval: fl
 
 
 def _usage(seconds: float, assets: list[dict], stats: dict[str, float]) -> dict:
+    """The ``usage`` of a job; docs/jobs.md says what each figure means."""
     usage = {
         "duration": {"value": round(seconds, 3), "unit": "seconds"},
         "storage": {"value": sum(asset["file:size"] for asset in assets), "unit": "b"},
     }
+    if "task_seconds" in stats:  # the job meter counted the cluster's part (jobs/metering.py)
+        cpu = stats.get("thread_seconds", 0.0) + stats["task_seconds"]
+        usage["cpu"] = {"value": round(cpu, 3), "unit": "cpu-seconds"}
+        usage["memory"] = {"value": round(stats["byte_seconds"] / 1e6, 6), "unit": "mb-seconds"}
+        usage["memory_peak"] = {"value": round(stats["peak_bytes"] / 1e6, 6), "unit": "mb"}
+        usage["tasks"] = {"value": int(stats["tasks"]), "unit": "dask-tasks"}
     if stats.get("bytes"):
         usage["computed"] = {"value": stats["bytes"], "unit": "b"}
     return usage

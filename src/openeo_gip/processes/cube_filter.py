@@ -1,7 +1,7 @@
 """Filters: filter_bbox, filter_temporal, filter_bands, filter_labels, filter_spatial.
 
-Every filter is a lazy selection on the dask-backed cube, so only the chunks (file windows, dates and
-bands) that survive are ever read.
+Every filter is a lazy selection on the dask-backed cube; right after load_collection (or other filters)
+it narrows the read itself (cube_pushdown.py), so only the files, bands and windows that survive are read.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import Callback
+from openeo_gip.engine.values import Callback, ProcessContext
 from openeo_gip.processes.cube_common import (
     band_position,
     invalid,
@@ -30,6 +30,7 @@ from openeo_gip.processes.cube_geometry import (
     select_bbox,
     to_crs,
 )
+from openeo_gip.processes.cube_pushdown import sliced
 from openeo_gip.processes.registry import process
 
 
@@ -48,24 +49,28 @@ def parse_interval(extent: Any, process_id: str, parameter: str) -> tuple:
     return start, end
 
 
-def select_interval(cube: xr.DataArray, dimension: str, start, end) -> xr.DataArray:
+def select_interval(
+    cube: xr.DataArray, dimension: str, start, end, ctx: ProcessContext | None = None
+) -> xr.DataArray:
     values = cube[dimension].values
     keep = np.ones(values.shape, dtype=bool)
     if start is not None:
         keep &= values >= np.datetime64(start)
     if end is not None:
         keep &= values < np.datetime64(end)
-    return cube.isel({dimension: np.flatnonzero(keep)})
+    return sliced(cube, {dimension: np.flatnonzero(keep)}, ctx)
 
 
 @process()
-def filter_bbox(data: xr.DataArray, extent: dict) -> xr.DataArray:
+def filter_bbox(data: xr.DataArray, extent: dict, *, ctx: ProcessContext | None = None) -> xr.DataArray:
     cube = require_cube(data, "filter_bbox")
-    return select_bbox(cube, bbox_in_crs(extent, cube_crs(cube), "filter_bbox", "extent"))
+    return select_bbox(cube, bbox_in_crs(extent, cube_crs(cube), "filter_bbox", "extent"), ctx)
 
 
 @process()
-def filter_temporal(data: xr.DataArray, extent: list, dimension: str | None = None) -> xr.DataArray:
+def filter_temporal(
+    data: xr.DataArray, extent: list, dimension: str | None = None, *, ctx: ProcessContext | None = None
+) -> xr.DataArray:
     cube = require_cube(data, "filter_temporal")
     start, end = parse_interval(extent, "filter_temporal", "extent")
     if dimension is not None:
@@ -76,12 +81,18 @@ def filter_temporal(data: xr.DataArray, extent: list, dimension: str | None = No
         if not dimensions:  # nothing to filter: the official case filter_temporal#2 expects this error
             raise process_error("DimensionNotAvailable", "The data cube has no temporal dimension.")
     for dim in dimensions:
-        cube = select_interval(cube, dim, start, end)
+        cube = select_interval(cube, dim, start, end, ctx)
     return cube
 
 
 @process()
-def filter_bands(data: xr.DataArray, bands: list | None = (), wavelengths: list | None = ()) -> xr.DataArray:
+def filter_bands(
+    data: xr.DataArray,
+    bands: list | None = (),
+    wavelengths: list | None = (),
+    *,
+    ctx: ProcessContext | None = None,
+) -> xr.DataArray:
     cube = require_cube(data, "filter_bands")
     if "bands" not in cube.dims:
         raise process_error("DimensionMissing", "The data cube has no dimension of type bands.")
@@ -93,7 +104,7 @@ def filter_bands(data: xr.DataArray, bands: list | None = (), wavelengths: list 
     positions = [position for name in bands if (position := band_position(cube, name)) is not None]
     positions += _positions_in_wavelengths(cube, wavelengths)
     unique = list(dict.fromkeys(positions))  # keep the first mention of each band, in the order asked
-    return cube.isel(bands=unique)
+    return sliced(cube, {"bands": unique}, ctx)
 
 
 def _positions_in_wavelengths(cube: xr.DataArray, ranges: list) -> list[int]:
@@ -114,17 +125,19 @@ def filter_labels(data: xr.DataArray, condition: Callback, dimension: str, conte
     cube = require_cube(data, "filter_labels")
     require_dimension(cube, dimension)
     # One call per label (not per pixel): dimensions have few labels.
-    keep = [i for i, label in enumerate(labels_of(cube, dimension)) if condition(x=label, context=context)]
+    labels = labels_of(cube, dimension)
+    keep = [i for i, label in enumerate(labels) if condition(value=label, context=context)]
     return cube.isel({dimension: keep})
 
 
 @process()
-def filter_spatial(data: xr.DataArray, geometries: Any) -> xr.DataArray:
+def filter_spatial(data: xr.DataArray, geometries: Any, *, ctx: ProcessContext | None = None) -> xr.DataArray:
     cube = require_cube(data, "filter_spatial")
     from openeo_gip.processes.cube_zonal import union_in_crs
     from openeo_gip.processes.vector_common import is_vector_cube
 
     if is_vector_cube(geometries):  # a vector cube carries its own CRS
-        return mask_outside(cube, union_in_crs(geometries, cube_crs(cube), "filter_spatial", "geometries"))
+        geometry = union_in_crs(geometries, cube_crs(cube), "filter_spatial", "geometries")
+        return mask_outside(cube, geometry, ctx)
     geometry = geojson_polygons(geometries, "filter_spatial", "geometries")
-    return mask_outside(cube, to_crs(geometry, cube_crs(cube)))
+    return mask_outside(cube, to_crs(geometry, cube_crs(cube)), ctx)

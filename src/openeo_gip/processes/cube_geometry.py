@@ -12,7 +12,9 @@ import shapely
 import shapely.geometry
 import xarray as xr
 
+from openeo_gip.engine.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
+from openeo_gip.processes.cube_pushdown import sliced
 
 WGS84 = pyproj.CRS.from_epsg(4326)
 
@@ -44,8 +46,9 @@ def bbox_in_crs(extent: dict, target: pyproj.CRS | None, process: str, parameter
     return transformer.transform_bounds(west, south, east, north, densify_pts=21)
 
 
-def select_bbox(cube: xr.DataArray, bounds: tuple) -> xr.DataArray:
-    """Keep the pixels whose centres lie inside ``bounds`` (borders included); a lazy slice."""
+def select_bbox(cube: xr.DataArray, bounds: tuple, ctx: ProcessContext | None = None) -> xr.DataArray:
+    """Keep the pixels whose centres lie inside ``bounds`` (borders included); a lazy slice (of the read
+    itself, given the evaluation context)."""
     west, south, east, north = bounds
     selection = {}
     for dim, low, high in (("x", west, east), ("y", south, north)):
@@ -53,7 +56,7 @@ def select_bbox(cube: xr.DataArray, bounds: tuple) -> xr.DataArray:
             continue
         inside = np.flatnonzero((cube[dim].values >= low) & (cube[dim].values <= high))
         selection[dim] = slice(inside[0], inside[-1] + 1) if inside.size else slice(0, 0)
-    return cube.isel(selection)
+    return sliced(cube, selection, ctx)
 
 
 def geojson_polygons(value: Any, process: str, parameter: str) -> shapely.Geometry:
@@ -93,14 +96,16 @@ def to_crs(geometry: shapely.Geometry, target: pyproj.CRS | None) -> shapely.Geo
     return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
-def mask_outside(cube: xr.DataArray, geometry: shapely.Geometry) -> xr.DataArray:
+def mask_outside(
+    cube: xr.DataArray, geometry: shapely.Geometry, ctx: ProcessContext | None = None
+) -> xr.DataArray:
     """Crop to the bounding box of ``geometry`` (in the cube's CRS) and set pixels whose centre lies
     outside it to NaN. Points and lines keep the pixels they touch."""
     west, south, east, north = geometry.bounds
     if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        cube = select_bbox(cube, (west, south, east, north))
+        cube = select_bbox(cube, (west, south, east, north), ctx)
     else:
-        cube = _select_nearest(cube, (west, south, east, north))
+        cube = _select_nearest(cube, (west, south, east, north), ctx)
     if cube.sizes.get("x", 0) == 0 or cube.sizes.get("y", 0) == 0:
         return cube
     keep = ~rasterio.features.geometry_mask(
@@ -113,12 +118,12 @@ def mask_outside(cube: xr.DataArray, geometry: shapely.Geometry) -> xr.DataArray
     return cube.where(inside)
 
 
-def _select_nearest(cube: xr.DataArray, bounds: tuple) -> xr.DataArray:
+def _select_nearest(cube: xr.DataArray, bounds: tuple, ctx: ProcessContext | None) -> xr.DataArray:
     """Bounding box selection widened by half a pixel, so points keep their nearest pixel."""
     half_x = abs(float(cube["x"][1] - cube["x"][0])) / 2 if cube.sizes["x"] > 1 else 0.0
     half_y = abs(float(cube["y"][1] - cube["y"][0])) / 2 if cube.sizes["y"] > 1 else 0.0
     west, south, east, north = bounds
-    return select_bbox(cube, (west - half_x, south - half_y, east + half_x, north + half_y))
+    return select_bbox(cube, (west - half_x, south - half_y, east + half_x, north + half_y), ctx)
 
 
 def _grid_transform(cube: xr.DataArray):

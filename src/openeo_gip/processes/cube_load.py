@@ -20,6 +20,7 @@ from openeo_gip.processes.cube_geometry import (
     select_bbox,
     to_crs,
 )
+from openeo_gip.processes.cube_pushdown import remember_source
 from openeo_gip.processes.registry import process
 
 
@@ -42,6 +43,7 @@ def load_collection(
         properties,
         process_id="load_collection",
         what=f"Collection '{id}'",
+        ctx=ctx,
     )
 
 
@@ -54,17 +56,19 @@ def cube_from_record(
     *,
     process_id: str,
     what: str,
+    ctx: ProcessContext | None = None,
 ) -> xr.DataArray:
     """The lazy cube of a ``CollectionRecord`` cut to the arguments of a load process (``load_collection``,
-    ``load_stac``, ``load_result``); ``NoDataAvailable`` (naming ``what``) when nothing is left."""
-    from openeo_gip.catalog.reader import load_cube  # the catalogue imports processes' neighbours
+    ``load_stac``, ``load_result``); ``NoDataAvailable`` (naming ``what``) when nothing is left. Given
+    ``ctx``, filters that follow narrow the read itself (cube_pushdown.py)."""
+    from openeo_gip.catalog.reader import build_cube, select_source  # the catalogue imports our neighbours
 
     bbox, polygons = _spatial_filter(spatial_extent, process_id)
     if temporal_extent is not None:
         parse_interval(temporal_extent, process_id, "temporal_extent")  # validates only
     if bands is not None and not bands:
         raise invalid(process_id, "bands", "give at least one band, or null for all")
-    cube = load_cube(
+    source = select_source(
         record,
         spatial_extent=bbox,
         temporal_extent=list(temporal_extent) if temporal_extent else None,
@@ -72,9 +76,10 @@ def cube_from_record(
         properties=_property_tests(properties),
         process=process_id,
     )
-    cube = _with_band_metadata(cube, record)
+    cube = _with_band_metadata(build_cube(source), record)
+    remember_source(ctx, cube, source)
     if bbox is not None:  # the reader may hand back whole blocks; keep exactly the pixel centres inside
-        cube = select_bbox(cube, bbox_in_crs(bbox, cube_crs(cube), process_id, "spatial_extent"))
+        cube = select_bbox(cube, bbox_in_crs(bbox, cube_crs(cube), process_id, "spatial_extent"), ctx)
     if polygons is not None:
         cube = mask_outside(cube, to_crs(polygons, cube_crs(cube)))
     if any(size == 0 for size in cube.shape):

@@ -64,7 +64,7 @@ def load_stac(
     )
     if bands is not None and not bands:
         raise invalid("load_stac", "bands", "give at least one band, or null for all")
-    reader = Reader(allowed_folders(ctx), _failure)
+    reader = Reader(allowed_folders(ctx), _failure, ctx.services.config.remote.allow_private_addresses)
     search = Search(wgs84_box, _naive(start), _naive(end))
     found = find_items(_uploaded_file(url, ctx), search, reader)
     entries = [
@@ -118,8 +118,12 @@ def _failure(reason: str) -> ApiError:
 
 
 def _gdal_path(reader: Reader):
+    """Asset hrefs are new addresses: each host is checked once here, when the cube is built, so the
+    reads of its chunks later (GDAL, in the dask workers) need no check of their own."""
+
     def path(href: str) -> str | Path:
         if is_http(href):
+            reader.check(href)
             return href
         return local_path(href, reader.allowed, reader.fail)
 

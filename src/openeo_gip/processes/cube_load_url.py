@@ -2,8 +2,9 @@
 
 GeoTIFF is read lazily where it lies (GDAL's http range reads, ideal for COGs); netCDF is downloaded once
 into the shared system folder (GDAL cannot read it over http) and then read the same way; GeoJSON becomes a
-vector cube as with ``load_geojson``. Only http(s) addresses: files on this server are loaded with
-``load_stac`` or ``load_uploaded_files``, which confine paths to the allowed folders.
+vector cube as with ``load_geojson``. Only http(s) addresses, and only public ones unless the operator
+allows private ones (``remote.check_address``): files on this server are loaded with ``load_stac`` or
+``load_uploaded_files``, which confine paths to the allowed folders.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
-import requests
 import xarray as xr
 
 from openeo_gip.catalog.grid import common_grid
 from openeo_gip.catalog.headers import read_headers
 from openeo_gip.catalog.naming import NamePattern
 from openeo_gip.catalog.records import BandInfo, CollectionRecord, Item
-from openeo_gip.catalog.remote import TIMEOUT_SECONDS, download, fetch_bytes, is_http
+from openeo_gip.catalog.remote import AddressCheck, address_check, download, fetch_bytes, is_http, request
 from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
 from openeo_gip.engine.values import ProcessContext
@@ -52,17 +52,19 @@ def load_url(url: str, format: str, options: dict | None = None, *, ctx: Process
     if unknown:
         raise invalid("load_url", "options", f"{name} has no option {', '.join(unknown)}")
     local = result_file_for_url(url, ctx)  # one of this server's own signed result links
+    check = address_check(_failure, ctx.services.config.remote.allow_private_addresses)
     if name == "GeoJSON":
         try:
-            document = json.loads(local.read_bytes() if local else fetch_bytes(url, _failure))
+            document = json.loads(local.read_bytes() if local else fetch_bytes(url, _failure, check))
         except ValueError:
             raise _unsuitable(url, name, "not JSON") from None
         return load_geojson(document)
     if name == "GTiff" and local is None:
-        record = _remote_raster_record(url)
+        record = _remote_raster_record(url, check)
     else:
         if local is None:  # netCDF: GDAL cannot read it over http, so it is downloaded first
-            local = download(url, Path(ctx.services.config.paths.system_files) / "downloads", ".nc", _failure)
+            folder = Path(ctx.services.config.paths.system_files) / "downloads"
+            local = download(url, folder, ".nc", _failure, check)
         try:
             record = raster_record(_file_id(url), "file", local, [local], Sidecar())
         except (ScanError, ValueError, OSError) as exc:
@@ -70,10 +72,10 @@ def load_url(url: str, format: str, options: dict | None = None, *, ctx: Process
     return cube_from_record(record, None, None, None, None, process_id="load_url", what=url)
 
 
-def _remote_raster_record(url: str) -> CollectionRecord:
+def _remote_raster_record(url: str, check: AddressCheck) -> CollectionRecord:
     """One GeoTIFF read where it lies: its bands (named by their descriptions), its time (a date in the
     file name or a time tag), as the catalogue describes a single file."""
-    _check_reachable(url)
+    _check_reachable(url, check)
     try:
         headers = read_headers(url)
     except Exception as exc:  # GDAL's errors: not a raster, or a raster without CRS
@@ -101,14 +103,14 @@ def _remote_raster_record(url: str) -> CollectionRecord:
     )
 
 
-def _check_reachable(url: str) -> None:
-    """A clear error for an address that does not answer, before GDAL tries it (GDAL's is cryptic)."""
-    try:
-        response = requests.head(url, timeout=TIMEOUT_SECONDS, allow_redirects=True)
-    except requests.RequestException as exc:
-        raise _failure(f"{url} cannot be reached ({type(exc).__name__})") from None
-    if response.status_code in (401, 403, 404, 410) or response.status_code >= 500:
-        raise _failure(f"{url} answered HTTP {response.status_code}")
+def _check_reachable(url: str, check: AddressCheck) -> None:
+    """A clear error for an address that does not answer or is not public, before GDAL tries it (GDAL's
+    errors are cryptic). Each redirect is checked; GDAL, which reads the file afterwards, follows
+    redirects on its own."""
+    with request("HEAD", url, _failure, check) as response:
+        status = response.status_code
+    if status in (401, 403, 404, 410) or status >= 500:
+        raise _failure(f"{url} answered HTTP {status}")
 
 
 def _file_id(url: str) -> str:

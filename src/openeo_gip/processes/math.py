@@ -141,6 +141,11 @@ def e() -> float:
     return math.e
 
 
+@process()
+def nan() -> float:
+    return math.nan
+
+
 for _name, _func in {
     "cos": np.cos,
     "sin": np.sin,

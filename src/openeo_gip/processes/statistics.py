@@ -24,12 +24,53 @@ from openeo_gip.processes.arraylike import (
 )
 from openeo_gip.processes.registry import process
 
+# Order statistics hold whole series along a dimension: a chunk of them stays this small, so a few threads
+# with a few copies each (sorting, masking) fit in memory even for long time series.
+WHOLE_CHUNK_BYTES = 32 * 1024**2
+
 
 def whole_along(cube: xr.DataArray, dim: str) -> xr.DataArray:
-    """``cube`` with one chunk along ``dim``, which order statistics need."""
-    if cube.chunks is not None and len(cube.chunks[cube.get_axis_num(dim)]) > 1:
-        return cube.chunk({dim: -1})
+    """``cube`` with one chunk along ``dim``, which order statistics need; chunks along ``y`` and ``x``
+    are halved (staying whole tiles of the reader's chunks) until one holds at most ``WHOLE_CHUNK_BYTES``."""
+    if cube.chunks is None:
+        return cube
+    edges = {name: max(chunks, default=0) for name, chunks in zip(cube.dims, cube.chunks, strict=True)}
+    edges[dim] = cube.sizes[dim]
+    smaller: dict[str, int] = {}
+    while math.prod(edges.values()) * cube.dtype.itemsize > WHOLE_CHUNK_BYTES:
+        widest = max(
+            (name for name in ("y", "x") if name in edges and name != dim), key=edges.get, default=None
+        )
+        if widest is None or edges[widest] <= 128:
+            break
+        edges[widest] = smaller[widest] = math.ceil(edges[widest] / 2)
+    if smaller or len(cube.chunks[cube.get_axis_num(dim)]) > 1:
+        return cube.chunk({dim: -1, **smaller})
     return cube
+
+
+def nanmedian(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The median along ``axis`` ignoring NaN, equal to ``np.nanmedian`` but from one sort (NaN sorts
+    last) rather than masked arrays: several times faster, and one copy of the input instead of three."""
+    if not np.issubdtype(values.dtype, np.floating):
+        values = values.astype(np.float64)
+    if values.shape[axis] == 0:
+        return np.full(np.delete(values.shape, axis % values.ndim), np.nan, dtype=values.dtype)
+    ordered = np.sort(values, axis=axis)
+    count = np.count_nonzero(~np.isnan(ordered), axis=axis, keepdims=True)
+    low = np.take_along_axis(ordered, np.maximum(count - 1, 0) // 2, axis)
+    high = np.take_along_axis(ordered, count // 2, axis)
+    return np.squeeze(np.where(count > 0, (low + high) / 2, np.nan), axis).astype(values.dtype)
+
+
+def _median_of_cube(cube: xr.DataArray, dim: str, skip: bool) -> xr.DataArray:
+    cube = whole_along(cube, dim)
+    if not skip:
+        return cube.median(dim, skipna=False)
+    dtype = cube.dtype if np.issubdtype(cube.dtype, np.floating) else np.dtype("float64")
+    return xr.apply_ufunc(
+        nanmedian, cube, input_core_dims=[[dim]], dask="parallelized", output_dtypes=[dtype]
+    )
 
 
 def _reduce(
@@ -59,9 +100,7 @@ def mean(data: Any, ignore_nodata: bool = True) -> Any:
 
 @process()
 def median(data: Any, ignore_nodata: bool = True) -> Any:
-    return _reduce(
-        data, ignore_nodata, "median", np.median, lambda c, d, skip: whole_along(c, d).median(d, skipna=skip)
-    )
+    return _reduce(data, ignore_nodata, "median", np.median, _median_of_cube)
 
 
 @process("min")

@@ -17,7 +17,7 @@ import shapely
 import shapely.geometry
 import xarray as xr
 
-from openeo_gip.processes.cube_common import invalid
+from openeo_gip.processes.cube_common import invalid, process_error
 from openeo_gip.processes.cube_geometry import shape_of
 
 GEOMETRY = "geometry"
@@ -30,6 +30,18 @@ def is_vector_cube(value: Any) -> bool:
 
 def vector_crs(cube: xr.DataArray) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(cube.attrs.get("crs", WGS84_NAME))
+
+
+def require_metres(cube: xr.DataArray) -> pyproj.CRS:
+    """The CRS of a vector cube, or ``UnitMismatch`` when its axes are not measured in metres."""
+    crs = vector_crs(cube)
+    units = {axis.unit_name for axis in crs.axis_info}
+    if crs.is_geographic or not units <= {"metre", "meter"}:
+        raise process_error(
+            "UnitMismatch",
+            "The geometries' reference system is not in meters; reproject them first (vector_reproject).",
+        )
+    return crs
 
 
 def crs_name(crs: pyproj.CRS) -> str:

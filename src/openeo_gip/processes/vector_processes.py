@@ -17,6 +17,7 @@ from openeo_gip.processes.vector_common import (
     geojson_to_vector_cube,
     geometries_of,
     is_vector_cube,
+    require_metres,
     transform_geometries,
     vector_crs,
     with_geometries,
@@ -68,13 +69,7 @@ def vector_buffer(geometries: xr.DataArray, distance: float) -> xr.DataArray:
         raise invalid("vector_buffer", "geometries", "a vector data cube is expected")
     if distance == 0:
         raise invalid("vector_buffer", "distance", "the distance must not be zero")
-    crs = vector_crs(geometries)
-    units = {axis.unit_name for axis in crs.axis_info}
-    if crs.is_geographic or not units <= {"metre", "meter"}:
-        raise process_error(
-            "UnitMismatch",
-            "The geometries' reference system is not in meters; reproject them first (vector_reproject).",
-        )
+    crs = require_metres(geometries)
     buffered = shapely.buffer(geometries_of(geometries), float(distance))
     return with_geometries(geometries, list(buffered), crs)
 

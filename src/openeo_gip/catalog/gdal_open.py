@@ -1,0 +1,44 @@
+"""Opening a raster to read it, always with the one GDAL driver the back-end expects for it.
+
+Left alone, GDAL picks the driver from the file's content. Users choose the content of their workspace
+files and of the files their STAC items and URLs name: a VRT (an XML file that names other files by
+absolute path), saved under any name, would make the server read any raster it can reach, another user's
+included. So the driver follows from how the back-end names a source, never from its content: netCDF and
+Zarr variables through their subdataset strings (``NETCDF:"path":var``, ``ZARR:"path":/var``) or their
+suffix, everything else (local paths and http(s) URLs) only as a GeoTIFF, which covers COGs.
+
+rasterio 1.4's ``open`` takes one driver name, not a list, which is why one is chosen here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+import rasterio
+
+# GDAL would otherwise list each file's folder and open side files it finds there (``.msk``, ``.ovr``,
+# ``.aux.xml``) with whatever driver their content asks for; for remote files it is one request less, too.
+# Set here, where every read starts, unless the operator chose otherwise.
+os.environ.setdefault("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
+
+# The only drivers rasters are ever read with.
+READ_DRIVERS = ("GTiff", "netCDF", "Zarr")
+_PREFIXES = {"NETCDF": "netCDF", "ZARR": "Zarr"}
+_SUFFIXES = {".nc": "netCDF", ".nc4": "netCDF", ".zarr": "Zarr"}
+
+
+def read_driver(href: str | Path) -> str:
+    """The driver a source named ``href`` is read with."""
+    text = str(href)
+    prefix = text.split(":", 1)[0].upper()
+    if ":" in text and prefix in _PREFIXES:
+        return _PREFIXES[prefix]
+    suffix = PurePosixPath(text.split("?", 1)[0]).suffix.lower()
+    return _SUFFIXES.get(suffix, "GTiff")
+
+
+def open_raster(href: str | Path):
+    """``rasterio.open`` for reading, with ``read_driver(href)`` only; a file of another format (a VRT
+    named ``.tif``, say) raises ``RasterioIOError`` like any file GDAL cannot read."""
+    return rasterio.open(href, driver=read_driver(href))

@@ -1,0 +1,39 @@
+"""Copying a finished job's result files into its owner's files (``export_workspace``, or every job with
+``jobs.export_results_to_files``). A copy that does not fit the quota is logged as the job's error and
+skipped; the job still finishes and its results stay downloadable from the job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openeo_gip.config import Config
+from openeo_gip.errors import ApiError
+from openeo_gip.jobs.store import JobLogger
+from openeo_gip.workspace.export import export_files
+
+
+def export_job_results(
+    config: Config,
+    user_id: str,
+    job_id: str,
+    folder: Path,
+    paths: list[Path],
+    targets: list[str],
+    logger: JobLogger,
+) -> None:
+    """Copy ``paths`` (the job's files in ``folder``) to each of ``targets`` (folders under the owner's
+    files); with none asked for and the config option on, to ``jobs/<job id>``."""
+    if not targets and config.jobs.export_results_to_files:
+        targets = [f"jobs/{job_id}"]
+    for target in dict.fromkeys(targets):
+        try:
+            copied = export_files(config, user_id, folder, paths, target)
+        except (ApiError, OSError) as error:
+            reason = error.message if isinstance(error, ApiError) else f"the copy failed ({error.strerror})."
+            logger.error(
+                f"The results were not copied to your files under '{target}/': {reason} "
+                "They stay available as the job's results.",
+                extra={"code": getattr(error, "code", "StorageFailure")},
+            )
+            continue
+        logger.info(f"Copied {len(copied)} result file(s) to your files under '{target}/'.")

@@ -1,0 +1,130 @@
+"""load_uploaded_files: files the user uploaded (``/files``) as one data cube, or a vector cube for GeoJSON.
+
+Paths are relative to the user's own files folder and confined to it (``resolve_in``), so another user's
+files, or anything outside, cannot be named. Rasters are described as the catalogue describes a folder of
+files and read lazily by the same reader: several GeoTIFFs become one cube with a ``t`` dimension, each file
+dated by a date in its name (e.g. ``scene_2024-05-01.tif``) or its time tag, files of one date holding
+different bands are combined; files without any date give a cube without ``t`` (several are mosaicked), and
+dated and undated files together are refused rather than some left out.
+netCDF files keep their variables as bands and their time coordinate as ``t``. GeoJSON files become one
+vector cube holding the features of all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from openeo_gip.catalog.scan import ScanError, raster_record
+from openeo_gip.catalog.sidecar import Sidecar
+from openeo_gip.engine.values import ProcessContext
+from openeo_gip.errors import ApiError
+from openeo_gip.processes.cube_common import invalid
+from openeo_gip.processes.cube_load import cube_from_record
+from openeo_gip.processes.registry import process
+from openeo_gip.processes.vector_common import features_of_geojson
+from openeo_gip.processes.vector_processes import load_geojson
+from openeo_gip.workspace import files_folder
+from openeo_gip.workspace.paths import resolve_in
+
+PROCESS = "load_uploaded_files"
+# The first bytes of each raster format: TIFF/BigTIFF in both byte orders; netCDF-3 and netCDF-4 (HDF5).
+_SIGNATURES = {
+    "GTiff": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+    "netCDF": (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n"),
+}
+
+
+@process()
+def load_uploaded_files(
+    paths: list, format: str, options: dict | None = None, *, ctx: ProcessContext
+) -> xr.DataArray:
+    name = _input_format(format)
+    _check_options(name, options)
+    if not isinstance(paths, list) or not paths:
+        raise invalid(PROCESS, "paths", "give at least one file path")
+    files = _resolved(paths, ctx)
+    if name == "GeoJSON":
+        return _vector_cube(files, paths)
+    for file, path in zip(files, paths, strict=True):
+        _check_signature(file, path, name)
+    try:
+        record = raster_record("uploaded", "file", files[0].parent, files, Sidecar())
+    except (ScanError, ValueError, OSError) as exc:
+        raise _unsuitable(", ".join(paths), name, str(exc)) from None
+    if record.problems:  # a file left out would silently change the result: refuse instead
+        raise _unsuitable(", ".join(paths), name, record.problems[0])
+    return cube_from_record(record, None, None, None, None, process_id=PROCESS, what=", ".join(paths))
+
+
+def _input_format(format: Any) -> str:
+    from openeo_gip.formats import INPUT_FORMATS
+
+    for known in INPUT_FORMATS:
+        if isinstance(format, str) and known.lower() == format.lower():
+            return known
+    raise ApiError(
+        "FormatUnsuitable",
+        f"{PROCESS} cannot read the format {format!r}; use one of {', '.join(INPUT_FORMATS)}.",
+        status=400,
+    )
+
+
+def _check_options(name: str, options: Any) -> None:
+    from openeo_gip.formats import INPUT_FORMATS
+
+    if options is not None and not isinstance(options, dict):
+        raise invalid(PROCESS, "options", "an object is expected")
+    unknown = sorted(set(options or {}) - set(INPUT_FORMATS[name]["parameters"]))
+    if unknown:
+        raise invalid(PROCESS, "options", f"{name} has no option {', '.join(unknown)}")
+
+
+def _resolved(paths: list, ctx: ProcessContext) -> list[Path]:
+    """Each path as a file of the user's files folder; a missing one is ``FileNotFound``."""
+    if ctx.user is None:  # only signed-in users have a workspace
+        raise ApiError("FileNotFound", file=str(paths[0]))
+    root = files_folder(ctx.services.config, ctx.user.id)
+    files = []
+    for path in paths:
+        if not isinstance(path, str):
+            raise invalid(PROCESS, "paths", "every path must be a string")
+        file = resolve_in(root, path)
+        if not file.is_file():
+            raise ApiError("FileNotFound", file=path)
+        files.append(file)
+    return files
+
+
+def _check_signature(file: Path, path: str, name: str) -> None:
+    with file.open("rb") as handle:
+        head = handle.read(8)
+    if not any(head.startswith(signature) for signature in _SIGNATURES[name]):
+        raise _unsuitable(path, name, "the file is not in this format")
+    if name == "netCDF" and file.suffix.lower() not in (".nc", ".nc4"):
+        # The reader picks the netCDF way of reading (variables, time coordinate) by the name.
+        raise _unsuitable(path, name, "netCDF files need the extension .nc or .nc4")
+
+
+def _vector_cube(files: list[Path], paths: list[str]) -> xr.DataArray:
+    features: list[dict] = []
+    for file, path in zip(files, paths, strict=True):
+        try:
+            document = json.loads(file.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            raise _unsuitable(path, "GeoJSON", "not JSON") from None
+        features_of_geojson(document, PROCESS, "paths")  # refuses what is not GeoJSON
+        if document.get("type") == "FeatureCollection":
+            features += document["features"]
+        elif document.get("type") == "Feature":
+            features.append(document)
+        else:  # a bare geometry
+            features.append({"type": "Feature", "geometry": document, "properties": {}})
+    return load_geojson({"type": "FeatureCollection", "features": features})
+
+
+def _unsuitable(what: str, format_name: str, reason: Any) -> ApiError:
+    return ApiError("FormatUnsuitable", f"{what} cannot be read as {format_name}: {reason}", status=400)

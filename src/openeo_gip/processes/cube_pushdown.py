@@ -1,0 +1,41 @@
+"""Filters reach the reader: a slice of a cube that comes straight from ``load_collection`` (or from
+filters of it) is built anew from the narrowed reader source, so files, bands, dates and pixel windows
+outside the slice are never opened or read. Dask alone would only skip whole chunks.
+
+The evaluation context maps the dask name of each such cube to its ``reader.Source``; any other process
+makes a new dask name, so a cube that was computed on is never mistaken for the raw read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dask.array as da
+import xarray as xr
+
+from openeo_gip.engine.values import ProcessContext
+
+
+def remember_source(ctx: ProcessContext | None, cube: xr.DataArray, source: Any) -> None:
+    """Record that ``cube`` is exactly what ``source`` reads."""
+    if ctx is not None and isinstance(cube.data, da.Array):
+        ctx.sources[cube.data.name] = source
+
+
+def sliced(cube: xr.DataArray, selection: dict[str, Any], ctx: ProcessContext | None) -> xr.DataArray:
+    """``cube.isel(selection)``, reading only the selected part when ``cube`` is a raw read."""
+    result = cube.isel(selection)
+    source = ctx.sources.get(cube.data.name) if ctx is not None and isinstance(cube.data, da.Array) else None
+    if source is None or any(size == 0 for size in result.shape):
+        return result
+    part = source.narrowed(selection)
+    if part is None:
+        return result
+    from openeo_gip.catalog.reader import build_cube  # the catalogue imports processes' neighbours
+
+    fresh = build_cube(part)
+    if fresh.shape != result.shape:  # e.g. a scalar index dropped a dimension: keep the plain slice
+        return result
+    narrowed = result.copy(data=fresh.data)
+    remember_source(ctx, narrowed, part)
+    return narrowed

@@ -1,0 +1,155 @@
+"""The program a UDF process runs (``python -I -m openeo_gip.udf.child`` in a fresh temporary folder).
+
+It reads the piece of cube and the code the server wrote into its working folder, sets its own resource
+limits, runs the user's ``apply_datacube(cube, context)`` and writes the result (``result.npy`` plus
+``result.json``) or a description of what went wrong (``error.json``). This is the only place where user
+code is executed, and it is never the server's process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from openeo_gip.udf.wire import WireError, decode, encode
+
+UDF_FILE = "udf.py"
+ENTRY_POINTS = ("apply_datacube", "apply_data_cube")  # apply_timeseries is the fallback
+MAX_MESSAGE = 2000
+MAX_TRACEBACK_LINES = 20
+
+
+class UdfProblem(Exception):
+    """A problem of the user's code that is not an exception it raised (no entry point, bad result...)."""
+
+
+def _limit(kind: int, soft: int, hard: int | None = None) -> None:
+    _, current_hard = resource.getrlimit(kind)
+    hard = soft if hard is None else hard
+    if current_hard != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current_hard), min(hard, current_hard)
+    resource.setrlimit(kind, (soft, hard))
+
+
+def _virtual_memory_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def apply_limits(limits: dict) -> None:
+    """Limits for everything that follows; the runtime already loaded (numpy, xarray) does not count."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"])
+    _limit(resource.RLIMIT_CPU, cpu, cpu + 2)  # SIGXCPU at the soft limit, SIGKILL at the hard one
+    _limit(resource.RLIMIT_AS, _virtual_memory_bytes() + limits["memory_mb"] * 1024**2)
+    _limit(resource.RLIMIT_FSIZE, limits["file_mb"] * 1024**2)
+    _limit(resource.RLIMIT_NOFILE, 64)
+    _limit(resource.RLIMIT_CORE, 0)
+    # No new processes or threads (counted per user; root is exempt, hence ``udf.run_as``).
+    _limit(resource.RLIMIT_NPROC, 0)
+    os.nice(5)  # the server's own threads go first
+
+
+def _user_traceback(error: BaseException) -> list[str]:
+    """Only the frames of the user's own code: no paths or code of the server."""
+    lines = []
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == UDF_FILE:
+            source = f": {frame.line.strip()}" if frame.line else ""
+            lines.append(f"line {frame.lineno}, in {frame.name}{source}")
+    if isinstance(error, SyntaxError) and error.filename == UDF_FILE:
+        lines.append(f"line {error.lineno}: {(error.text or '').strip()}")
+    return lines[-MAX_TRACEBACK_LINES:]
+
+
+def _report(kind: str, message: str, lines: list[str] | None = None) -> None:
+    report = {"kind": kind, "message": message[:MAX_MESSAGE], "traceback": lines or []}
+    Path("error.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+def _as_cube(result: object, cube: xr.DataArray) -> xr.DataArray:
+    if hasattr(result, "get_array") and callable(result.get_array):  # openeo.udf.XarrayDataCube
+        result = result.get_array()
+    if isinstance(result, np.ndarray) and result.shape == cube.shape:
+        result = cube.copy(data=result)
+    if not isinstance(result, xr.DataArray):
+        raise UdfProblem(f"apply_datacube returned {type(result).__name__}; an xarray.DataArray is expected")
+    return result
+
+
+def run(source: str, cube: xr.DataArray, context: object) -> xr.DataArray:
+    namespace: dict = {"__name__": "udf"}
+    # Running the user's code is the purpose of this process; it is never done in the server.
+    exec(compile(source, UDF_FILE, "exec"), namespace)  # noqa: S102
+    function = next((namespace[name] for name in ENTRY_POINTS if callable(namespace.get(name))), None)
+    if function is not None:
+        return _as_cube(function(cube, context), cube)
+    if callable(namespace.get("apply_timeseries")):
+        return _per_time_series(namespace["apply_timeseries"], cube, context)
+    raise UdfProblem("the code defines no function apply_datacube(cube, context)")
+
+
+def _per_time_series(function, cube: xr.DataArray, context: object) -> xr.DataArray:
+    """``apply_timeseries(series, context)`` once per pixel (and band): a pandas Series indexed by date."""
+    if "t" not in cube.dims:
+        raise UdfProblem("apply_timeseries needs a cube with a dimension 't'")
+    others = [dim for dim in cube.dims if dim != "t"]
+    values = cube.transpose("t", *others).values.reshape(cube.sizes["t"], -1)
+    index = pd.DatetimeIndex(cube["t"].values, name="t") if "t" in cube.coords else None
+    out = np.empty(values.shape, dtype=np.float64)
+    for column in range(values.shape[1]):
+        series = function(pd.Series(values[:, column], index=index), context)
+        result = np.asarray(series, dtype=np.float64)
+        if result.shape != (values.shape[0],):
+            raise UdfProblem("apply_timeseries must return a series as long as the one it received")
+        out[:, column] = result
+    shaped = out.reshape([cube.sizes["t"], *(cube.sizes[dim] for dim in others)])
+    return cube.transpose("t", *others).copy(data=shaped).transpose(*cube.dims)
+
+
+def main() -> int:
+    request = json.loads(Path("input.json").read_text(encoding="utf-8"))
+    values = np.load("input.npy", allow_pickle=False)
+    cube = decode(request["header"], values)
+    source = Path(UDF_FILE).read_text(encoding="utf-8")
+    apply_limits(request["limits"])
+    # User output (print) goes to the log, never into the answer.
+    os.dup2(2, 1)
+    try:
+        result = run(source, cube, request["context"])
+    except MemoryError:
+        _report("memory", "the UDF needed more memory than it may use")
+        return 0
+    except UdfProblem as problem:
+        _report("result", str(problem))
+        return 0
+    except Exception as error:  # everything the user's code raised goes back to the user
+        lines = _user_traceback(error)
+        _report("exception", f"{type(error).__name__}: {error}", lines)
+        return 0
+    try:
+        result_header, result_values = encode(result)
+    except WireError as problem:
+        _report("result", str(problem))
+        return 0
+    try:
+        np.save("result.npy", np.ascontiguousarray(result_values), allow_pickle=False)
+        Path("result.json").write_text(json.dumps(result_header), encoding="utf-8")
+    except OSError:
+        _report("result", "the result is larger than a UDF may return")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

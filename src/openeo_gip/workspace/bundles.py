@@ -1,0 +1,277 @@
+"""Collection bundles: a ``.zip``, ``.tar.gz``/``.tgz`` or ``.tar`` uploaded as ``collections/NAME.<suffix>``
+becomes the folder ``collections/NAME/``.
+
+Unpacking trusts nothing in the archive: entries with absolute paths, ``..``, links, devices or odd
+characters refuse the whole bundle; hidden entries (``.DS_Store``, ``__MACOSX/``) are skipped; the unpacked
+bytes and the number of entries are limited while reading, whatever the archive claims. Everything goes to a
+temporary folder first and replaces ``collections/NAME/`` only when complete and accepted, so a refused
+bundle leaves nothing behind, and no file modes or owners from the archive are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+import uuid
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from openeo_gip.config import Config
+from openeo_gip.errors import ApiError
+from openeo_gip.workspace import files_folder, storage_used, user_folder
+from openeo_gip.workspace.files import FileInfo, describe, store
+from openeo_gip.workspace.paths import checked_parts
+
+SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
+SIDECAR = "collection.toml"
+_CHUNK = 1024 * 1024
+
+
+def bundle_folder_name(parts: list[str]) -> str | None:
+    """``NAME`` for an upload to ``collections/NAME.zip`` (and the other suffixes); None for other paths."""
+    if len(parts) != 2 or parts[0] != "collections":
+        return None
+    name = parts[1]
+    for suffix in SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int  # the configured largest bundle
+    free: int  # what is left of the user's quota
+    max_members: int
+
+
+@dataclass
+class _Entry:
+    name: str
+    is_dir: bool
+    size: int  # as the archive declares it
+    refusal: str | None  # why this kind of entry is refused (links, devices, encryption)
+    open: Callable[[], BinaryIO]
+
+
+def _refused(message: str) -> ApiError:
+    return ApiError("FileContentInvalid", f"The bundle was refused: {message}. Nothing was stored.")
+
+
+def unpack_bundle(
+    archive: Path,
+    destination: Path,
+    *,
+    staging: Path,
+    limits: Limits,
+    check: Callable[[Path], None] | None = None,
+) -> int:
+    """Unpack ``archive`` and put its content at ``destination`` (a folder, replaced if there). ``check``
+    may refuse the unpacked folder by raising ``ApiError``. Returns the bytes unpacked."""
+    if destination.exists() and not destination.is_dir():
+        raise ApiError("FileOperationUnsupported", f"{destination.name} is a file, not a collection folder.")
+    staging.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=staging, prefix="bundle-"))
+    try:
+        total = _unpack_into(archive, work, limits)
+        content = _content_root(work)
+        if check is not None:
+            check(content)
+        _put_in_place(content, destination, staging)
+        return total
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _unpack_into(archive: Path, work: Path, limits: Limits) -> int:
+    total = declared = 0
+    seen: set[str] = set()
+    limit = min(limits.max_bytes, limits.free)
+    with _entries(archive) as entries:
+        for count, entry in enumerate(entries, start=1):
+            if count > limits.max_members:
+                raise _refused(f"it has more than {limits.max_members} entries")
+            declared += entry.size  # skipped entries too: reading past them costs decompression time
+            if declared > limit:
+                raise _too_large(declared, limits)
+            parts = _member_parts(entry.name)
+            if entry.refusal is not None:
+                raise _refused(f"entry '{entry.name}' {entry.refusal}")
+            if not parts or any(part.startswith(".") or part == "__MACOSX" for part in parts):
+                continue  # hidden files of the packing system, not data
+            relative = "/".join(parts)
+            if relative in seen:
+                raise _refused(f"entry '{entry.name}' appears twice")
+            seen.add(relative)
+            target = work.joinpath(*parts)
+            try:
+                if entry.is_dir:
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with entry.open() as source, open(target, "xb") as out:
+                    while chunk := source.read(_CHUNK):
+                        total += len(chunk)
+                        if total > limit:
+                            raise _too_large(total, limits)
+                        out.write(chunk)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                raise _refused(f"entry '{entry.name}' clashes with another entry") from None
+    return total
+
+
+def _member_parts(name: str) -> list[str]:
+    """The entry's path segments, or a refusal when it could land outside the bundle's folder."""
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise _refused(f"entry '{name}' has an absolute path")
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise _refused(f"entry '{name}' leads out of the bundle ('..')")
+    if parts and not any(part.startswith(".") for part in parts):  # hidden entries are skipped anyway
+        try:
+            checked_parts("/".join(parts))
+        except ApiError as error:
+            raise _refused(f"entry '{name}' has an unusable name ({error.message})") from None
+    return parts
+
+
+def _too_large(size: int, limits: Limits) -> ApiError:
+    if size > limits.max_bytes:
+        message = f"The bundle unpacks to more than the {limits.max_bytes} bytes allowed. Nothing was stored."
+        return ApiError("FileSizeExceeded", message, size=limits.max_bytes)
+    return ApiError("StorageQuotaExceeded")
+
+
+@contextmanager
+def _entries(archive: Path) -> Iterator[Iterator[_Entry]]:
+    """The archive's entries, read one after the other; a damaged archive is refused."""
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as bundle:
+                yield _zip_entries(bundle)
+        elif tarfile.is_tarfile(archive):
+            with tarfile.open(archive, "r:*") as bundle:
+                yield _tar_entries(bundle)
+        else:
+            raise _refused("it is neither a zip nor a tar archive (plain, gzip, bzip2 or xz)")
+    except ApiError:
+        raise
+    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise _refused(f"it is not a readable zip or tar archive ({exc})") from None
+    except (RuntimeError, ValueError) as exc:  # e.g. encrypted zip entries, broken headers
+        raise _refused(f"it cannot be read ({exc})") from None
+
+
+def _zip_entries(bundle: zipfile.ZipFile) -> Iterator[_Entry]:
+    for info in bundle.infolist():
+        kind = stat.S_IFMT(info.external_attr >> 16)  # Unix file type; 0 when the packer gave none
+        refusal = None
+        if kind == stat.S_IFLNK:
+            refusal = "is a link"
+        elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            refusal = "is not a regular file"
+        elif info.flag_bits & 0x1:
+            refusal = "is encrypted"
+        yield _Entry(
+            info.filename, info.is_dir(), info.file_size, refusal, lambda info=info: bundle.open(info)
+        )
+
+
+def _tar_entries(bundle: tarfile.TarFile) -> Iterator[_Entry]:
+    for member in bundle:
+        refusal = None
+        if member.issym() or member.islnk():
+            refusal = "is a link"
+        elif not (member.isreg() or member.isdir()):
+            refusal = "is a device, pipe or other special file"
+        yield _Entry(
+            member.name,
+            member.isdir(),
+            member.size,
+            refusal,
+            lambda member=member: bundle.extractfile(member),
+        )
+
+
+def _content_root(work: Path) -> Path:
+    """The unpacked folder holding ``collection.toml``: the top, or the one folder the bundle holds."""
+    if (work / SIDECAR).is_file():
+        return work
+    children = list(work.iterdir())
+    if len(children) == 1 and children[0].is_dir() and (children[0] / SIDECAR).is_file():
+        return children[0]
+    raise _refused(f"it holds no {SIDECAR} (at the top or in its single folder)")
+
+
+def _put_in_place(content: Path, destination: Path, staging: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if destination.is_dir():
+        old = staging / f"replaced-{uuid.uuid4().hex}"
+        os.replace(destination, old)
+    try:
+        os.replace(content, destination)
+    except OSError:
+        if old is not None:
+            os.replace(old, destination)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes of the regular files under ``folder`` (0 when it does not exist)."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                total += os.path.getsize(path)
+    return total
+
+
+def receive_bundle(
+    config: Config,
+    user_id: str,
+    name: str,
+    stream: BinaryIO,
+    *,
+    length: int | None,
+    check: Callable[[Path], None] | None = None,
+) -> FileInfo:
+    """Store an uploaded bundle in the staging folder, unpack it to ``collections/NAME/`` within the
+    user's quota, then drop the archive. The answer describes the collection's folder."""
+    root = files_folder(config, user_id)
+    staging = user_folder(config, user_id) / ".uploads"
+    destination = root / "collections" / name
+    replaced = folder_size(destination) if destination.is_dir() else 0
+    free = config.quota.storage_bytes - storage_used(config, user_id) + replaced
+    archive = staging / f"bundle-{uuid.uuid4().hex}.archive"
+    try:
+        store(
+            staging,
+            archive,
+            stream,
+            length=length,
+            staging=staging,
+            max_file=config.quota.file_bytes,
+            free=free,
+        )
+        limits = Limits(
+            max_bytes=config.quota.bundle_bytes,
+            free=free - archive.stat().st_size,  # the archive is still stored while unpacking
+            max_members=config.quota.bundle_members,
+        )
+        total = unpack_bundle(archive, destination, staging=staging, limits=limits, check=check)
+    finally:
+        archive.unlink(missing_ok=True)
+    info = describe(root, destination)
+    return FileInfo(info.path, total, info.modified)

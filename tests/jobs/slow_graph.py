@@ -1,0 +1,59 @@
+"""A job slow enough to watch: the temporal mean of two bands over 120 small dates (hundreds of Dask tasks,
+about three seconds on one Dask thread), and its expected result computed with numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openeo_gip.catalog import synthetic
+
+DATES = 120
+SIZE = 16
+BANDS = ("B04", "B08")
+
+
+def write_many_dates(folder) -> synthetic.Sentinel2Demo:
+    return synthetic.write_sentinel2_demo(folder, size=SIZE, dates=DATES, blocksize=16)
+
+
+def mean_over_time_graph() -> dict:
+    """load_collection(S2, B04 B08) -> reduce_dimension(t, mean) -> save_result(GTiff)."""
+    reducer = {
+        "mean": {"process_id": "mean", "arguments": {"data": {"from_parameter": "data"}}, "result": True}
+    }
+    return {
+        "process_graph": {
+            "load": {
+                "process_id": "load_collection",
+                "arguments": {
+                    "id": "S2",
+                    "spatial_extent": None,
+                    "temporal_extent": None,
+                    "bands": list(BANDS),
+                },
+            },
+            "mean": {
+                "process_id": "reduce_dimension",
+                "arguments": {
+                    "data": {"from_node": "load"},
+                    "dimension": "t",
+                    "reducer": {"process_graph": reducer},
+                },
+            },
+            "save": {
+                "process_id": "save_result",
+                "arguments": {"data": {"from_node": "mean"}, "format": "GTiff"},
+                "result": True,
+            },
+        }
+    }
+
+
+def expected_mean(s2: synthetic.Sentinel2Demo) -> np.ndarray:
+    """(band, y, x) nan-mean over all dates, 0 being nodata."""
+    result = []
+    for band in BANDS:
+        stack = np.stack([s2.array(band, index).astype("float64") for index in range(len(s2.dates))])
+        stack[stack == 0] = np.nan
+        result.append(np.nanmean(stack, axis=0))
+    return np.array(result)
