@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 
+import dask
 import numpy as np
 import pytest
 import rasterio
@@ -165,3 +166,18 @@ def test_filter_spatial_reads_only_the_window_of_its_polygon(s2, context, opened
     inside = ~np.isnan(values[0, 0])
     assert inside.sum() > 50 and np.isnan(values[0, 0]).sum() > 50  # a triangle: some in, some out
     assert np.array_equal(values[0, 0][inside], expected[inside])
+
+
+def test_ndvi_right_after_load_collection_reads_each_band_as_its_own_array(s2, context):
+    """No slicing task per chunk between the reads and the band maths: after Dask's optimisation the
+    NDVI of a raw read is one fused task per date and chunk."""
+    nodes = {
+        "load": _node("load_collection", id="S2", spatial_extent=None, temporal_extent=None),
+        "index": _node("ndvi", "load", nir="B08", red="B04"),
+    }
+    nodes["index"]["result"] = True
+    cube = run_process({"process_graph": nodes}, context)
+    (optimised,) = dask.optimize(cube.data)
+    assert len(dict(optimised.__dask_graph__())) == cube.data.npartitions == len(DATES)  # one chunk each
+    red, nir = (np.stack([_expected(s2, band, i) for i in range(len(DATES))]) for band in ("B04", "B08"))
+    np.testing.assert_allclose(cube.values, (nir - red) / (nir + red), rtol=1e-6, equal_nan=True)

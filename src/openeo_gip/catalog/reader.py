@@ -30,7 +30,11 @@ from openeo_gip.catalog.grid import is_aligned, pixel_offset, window_for_bbox
 from openeo_gip.catalog.records import Asset, CollectionRecord, Grid, Item
 from openeo_gip.errors import ApiError
 
-DEFAULT_CHUNK = 1024  # target chunk edge in pixels when the caller gives none
+# Target chunk edge in pixels when the caller gives none. A task on the distributed scheduler costs about
+# a millisecond of its time, with the GIL shared with the worker threads; 2048 x 2048 float32 (16 MiB) keeps
+# the task count low enough that this stays small beside the reading (bench/ndvi_mean.py: W1 at 1024 px
+# chunks spent 40 % of its time on scheduling).
+DEFAULT_CHUNK = 1024
 
 
 def load_cube(
@@ -126,35 +130,49 @@ def select_source(
     return Source(record, tuple(items), tuple(band_names), window, dtype, chunks)
 
 
-def build_cube(source: Source) -> xr.DataArray:
-    """The lazy cube reading exactly ``source``: a dask task per chunk, band and time."""
+def build_cube(source: Source, keep_bands: bool = True) -> xr.DataArray:
+    """The lazy cube reading exactly ``source``: a dask task per chunk, band and time. A source of one
+    band with ``keep_bands=False`` gives the cube without the ``bands`` dimension (that band's values)."""
     record, items, band_names, dtype = source.record, source.items, list(source.bands), source.dtype
     grid = record.grid
     row0, row1, col0, col1 = source.window
     has_time = record.has_time
+    keep_bands = keep_bands or len(band_names) != 1
     sample = next((a for item in items for assets in item.assets.values() for a in assets), None)
     row_chunks, col_chunks = _chunks((row0, row1), (col0, col1), sample, source.chunks)
-    per_item = []
-    for item in items:
-        layers = [
-            _band_array(item.assets.get(name, []), grid, (row0, col0), row_chunks, col_chunks, dtype)
-            for name in band_names
-        ]
-        per_item.append(da.stack(layers) if layers else None)
+    # One blockwise layer for the whole cube, with exactly the cube's dimensions (no arrays per band and
+    # date stacked together, no slicing afterwards): one task per chunk, and the steps that follow fuse
+    # into it.
+    axes = (has_time, keep_bands)
+    chunks = [(1,) * n for n, kept in zip((len(items), len(band_names)), axes, strict=True) if kept]
+    chunks += [row_chunks, col_chunks]
+    if not items or not band_names:
+        # One chunk for the empty case: dask cannot size automatic chunks of a zero-length array.
+        data = da.zeros(tuple(sum(c) for c in chunks), dtype=dtype, chunks=-1)
+    else:
+        data = da.map_blocks(
+            _read_cube_block,
+            table=[[item.assets.get(name, []) for name in band_names] for item in items],
+            axes=axes,
+            grid=grid,
+            origin=(row0, col0),
+            out_dtype=dtype,
+            chunks=tuple(chunks),
+            dtype=dtype,
+            meta=np.array((), dtype=dtype),
+        )
     sub = Affine(*grid.transform[:6]) @ Affine.translation(col0, row0)
     sub_grid = Grid(grid.crs, list(sub)[:6], col1 - col0, row1 - row0)
-    coords: dict[str, Any] = {"bands": band_names, "y": sub_grid.y_coords(), "x": sub_grid.x_coords()}
+    coords: dict[str, Any] = {"y": sub_grid.y_coords(), "x": sub_grid.x_coords()}
+    if keep_bands:
+        coords["bands"] = band_names
     if has_time:
         coords["t"] = np.array([np.datetime64(item.datetime.rstrip("Z"), "ns") for item in items])
-        shape = (0, len(band_names), row1 - row0, col1 - col0)
-        # One chunk for the empty case: dask cannot size automatic chunks of a zero-length array.
-        data = da.stack(per_item) if per_item else da.zeros(shape, dtype=dtype, chunks=-1)
-        cube = xr.DataArray(data, dims=("t", "bands", "y", "x"), coords=coords)
-    else:
-        cube = xr.DataArray(per_item[0], dims=("bands", "y", "x"), coords=coords)
+    dims = [name for name, kept in zip(("t", "bands"), axes, strict=True) if kept] + ["y", "x"]
+    cube = xr.DataArray(data, dims=dims, coords=coords)
     cube = cube.rio.write_crs(grid.rio_crs)
     cube = cube.rio.write_transform(sub)
-    cube.name = None  # not the name dask gave the stacked array
+    cube.name = None  # not the name dask gave the array
     cube.attrs["collection"] = record.id
     return cube
 
@@ -290,28 +308,19 @@ def _split(start: int, stop: int, size: int) -> tuple[int, ...]:
     return tuple(b - a for a, b in zip(edges, edges[1:], strict=False)) or (0,)
 
 
-def _band_array(assets: list[Asset], grid: Grid, origin, row_chunks, col_chunks, dtype) -> da.Array:
-    """One band at one time as a dask array; no files (a band missing at this time) gives NaN."""
+def _read_cube_block(table: list[list[list[Asset]]], axes, grid: Grid, origin, out_dtype, block_info=None):
+    """One chunk (one date, one band) of the cube: ``table[date][band]`` are the files to read from;
+    none (a band missing at this date) gives NaN. ``axes``: whether the block has a date, a band axis."""
+    location = list(block_info[None]["array-location"])
+    (r0, r1), (c0, c1) = location[-2:]
+    date = location.pop(0)[0] if axes[0] else 0
+    band = location.pop(0)[0] if axes[1] else 0
+    shape = (1,) * sum(axes) + (r1 - r0, c1 - c0)
+    assets = table[date][band]
     if not assets:
-        return da.full(
-            (sum(row_chunks), sum(col_chunks)), np.nan, dtype=dtype, chunks=(row_chunks, col_chunks)
-        )
-    return da.map_blocks(
-        _read_block,
-        assets=assets,
-        grid=grid,
-        origin=origin,
-        out_dtype=dtype,
-        chunks=(row_chunks, col_chunks),
-        dtype=dtype,
-        meta=np.array((), dtype=dtype),
-    )
-
-
-def _read_block(assets: list[Asset], grid: Grid, origin, out_dtype, block_info=None) -> np.ndarray:
-    (r0, r1), (c0, c1) = block_info[None]["array-location"]
-    row, col = origin[0] + r0, origin[1] + c0
-    return read_window(assets, grid, row, col, r1 - r0, c1 - c0, out_dtype)
+        return np.full(shape, np.nan, dtype=out_dtype)
+    values = read_window(assets, grid, origin[0] + r0, origin[1] + c0, r1 - r0, c1 - c0, out_dtype)
+    return values.reshape(shape)
 
 
 def read_window(assets: list[Asset], grid: Grid, row: int, col: int, height: int, width: int, dtype):

@@ -67,6 +67,7 @@ def _write_one(cube: xr.DataArray, path: Path, options: dict, client: Any) -> Pa
         "compress": compression,
         "overviews": "auto",
         "bigtiff": "if_safer",
+        "num_threads": "all_cpus",  # tiles are compressed in parallel: otherwise the write is single-threaded
     }
     if compression != "none":
         profile["predictor"] = "yes"  # differencing first helps deflate/lzw/zstd on smooth rasters

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
+from openeo_gip.engine.values import ArrayView, ProcessContext
 from openeo_gip.processes.cube_common import (
     band_position,
     invalid,
@@ -15,11 +15,19 @@ from openeo_gip.processes.cube_common import (
     process_error,
     require_cube,
 )
+from openeo_gip.processes.cube_pushdown import band
 from openeo_gip.processes.registry import process
 
 
 @process()
-def ndvi(data: xr.DataArray, nir: str = "nir", red: str = "red", target_band: str | None = None):
+def ndvi(
+    data: xr.DataArray,
+    nir: str = "nir",
+    red: str = "red",
+    target_band: str | None = None,
+    *,
+    ctx: ProcessContext | None = None,
+):
     cube = require_cube(data, "ndvi")
     if "bands" not in cube.dims:
         raise process_error("DimensionAmbiguous", "The data cube has no dimension of type bands.")
@@ -30,8 +38,8 @@ def ndvi(data: xr.DataArray, nir: str = "nir", red: str = "red", target_band: st
     if red_at is None:
         raise process_error("RedBandAmbiguous", f"No band is named '{red}' or has it as common name.")
     band_coords = [name for name, coord in cube.coords.items() if "bands" in coord.dims]
-    near = cube.isel(bands=nir_at, drop=True).drop_vars(band_coords, errors="ignore")
-    visible = cube.isel(bands=red_at, drop=True).drop_vars(band_coords, errors="ignore")
+    near = band(cube, nir_at, ctx).drop_vars(band_coords, errors="ignore")
+    visible = band(cube, red_at, ctx).drop_vars(band_coords, errors="ignore")
     index = keep_metadata((near - visible) / (near + visible), cube)
     if target_band is None:
         return index

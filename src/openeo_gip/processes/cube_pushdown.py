@@ -22,10 +22,28 @@ def remember_source(ctx: ProcessContext | None, cube: xr.DataArray, source: Any)
         ctx.sources[cube.data.name] = source
 
 
+def _source_of(cube: xr.DataArray, ctx: ProcessContext | None) -> Any:
+    return ctx.sources.get(cube.data.name) if ctx is not None and isinstance(cube.data, da.Array) else None
+
+
+def band(cube: xr.DataArray, position: int, ctx: ProcessContext | None) -> xr.DataArray:
+    """``cube.isel(bands=position, drop=True)``; read as that band alone when ``cube`` is a raw read, so
+    no slicing task per chunk follows the reads (band maths then fuses into them)."""
+    result = cube.isel(bands=position, drop=True)
+    source = _source_of(cube, ctx)
+    part = source.narrowed({"bands": [position]}) if source is not None else None
+    if part is None:
+        return result
+    from openeo_gip.catalog.reader import build_cube  # the catalogue imports processes' neighbours
+
+    fresh = build_cube(part, keep_bands=False)
+    return result.copy(data=fresh.data) if fresh.shape == result.shape else result
+
+
 def sliced(cube: xr.DataArray, selection: dict[str, Any], ctx: ProcessContext | None) -> xr.DataArray:
     """``cube.isel(selection)``, reading only the selected part when ``cube`` is a raw read."""
     result = cube.isel(selection)
-    source = ctx.sources.get(cube.data.name) if ctx is not None and isinstance(cube.data, da.Array) else None
+    source = _source_of(cube, ctx)
     if source is None or any(size == 0 for size in result.shape):
         return result
     part = source.narrowed(selection)

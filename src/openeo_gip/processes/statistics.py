@@ -44,8 +44,12 @@ def whole_along(cube: xr.DataArray, dim: str) -> xr.DataArray:
         if widest is None or edges[widest] <= 128:
             break
         edges[widest] = smaller[widest] = math.ceil(edges[widest] / 2)
-    if smaller or len(cube.chunks[cube.get_axis_num(dim)]) > 1:
-        return cube.chunk({dim: -1, **smaller})
+    if smaller:
+        # Split first, then join along ``dim``: in one step Dask's planner may join whole large chunks
+        # along ``dim`` before splitting them, holding every date of a large window at once.
+        cube = cube.chunk(smaller)
+    if len(cube.chunks[cube.get_axis_num(dim)]) > 1:
+        return cube.chunk({dim: -1})
     return cube
 
 
