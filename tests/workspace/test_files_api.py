@@ -87,6 +87,10 @@ def test_folders_are_not_files(server, headers):
         assert response.status_code == 400 and response.json()["code"] == "FileOperationUnsupported"
     put = requests.put(f"{server.url}/files/a", data=b"x", headers=headers, timeout=30)
     assert put.status_code == 400 and put.json()["code"] == "FolderOperationUnsupported"
+    # A file used as a folder: refused, and the file stays as it was.
+    inside = requests.put(f"{server.url}/files/a/b.txt/c.txt", data=b"y", headers=headers, timeout=30)
+    assert inside.status_code == 400 and inside.json()["code"] == "FilePathInvalid"
+    assert requests.get(f"{server.url}/files/a/b.txt", headers=headers, timeout=30).content == b"x"
 
 
 @pytest.mark.parametrize(
@@ -145,6 +149,18 @@ def test_quota_and_file_size_limits_change_nothing(server, headers, app, alice):
     assert me["storage"] == {"quota": 1000, "free": 410}
     staging = user_folder(app.extensions["openeo_gip"].config, alice.id) / ".uploads"
     assert list(staging.iterdir()) == []
+
+
+def test_a_storage_fault_is_an_openeo_error_and_changes_nothing(server, headers, app, alice):
+    assert requests.put(f"{server.url}/files/keep.txt", data=b"original", headers=headers, timeout=30).ok
+    # As root no permission can make the write fail: a file where the staging folder goes does.
+    staging = user_folder(app.extensions["openeo_gip"].config, alice.id) / ".uploads"
+    staging.rmdir()
+    staging.write_bytes(b"")
+    response = requests.put(f"{server.url}/files/keep.txt", data=b"new", headers=headers, timeout=30)
+    assert response.status_code == 500 and response.json()["code"] == "StorageFailure"
+    assert "nothing was stored" in response.json()["message"]
+    assert requests.get(f"{server.url}/files/keep.txt", headers=headers, timeout=30).content == b"original"
 
 
 def test_cut_off_upload_leaves_the_old_file(server, headers, app, alice):

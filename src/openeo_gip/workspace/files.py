@@ -61,11 +61,20 @@ def store(
     nothing) stays in place. ``free`` is the quota left counting the file being replaced as free."""
     if target.is_dir():
         raise ApiError("FolderOperationUnsupported")
+    for folder in target.parents:  # refused before any byte is received, not when moving it in place
+        if folder == root:
+            break
+        if folder.exists() and not folder.is_dir():
+            reason = f"'{folder.relative_to(root).as_posix()}' is a file, not a folder"
+            raise ApiError("FilePathInvalid", reason=reason)
     limit = min(max_file, free)
     if length is not None and length > limit:
         raise _too_large(length, max_file)
-    staging.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=staging, suffix=".part")
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=staging, suffix=".part")
+    except OSError as exc:
+        raise _storage_failure(exc) from exc
     try:
         written = 0
         with os.fdopen(handle, "wb") as out:
@@ -80,10 +89,17 @@ def store(
             raise ApiError("FileContentInvalid", f"The upload ended after {written} of {length} bytes.")
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # the server's storage (a full disk...)
+            raise _storage_failure(exc) from exc
         raise
     return describe(root, target)
+
+
+def _storage_failure(exc: OSError) -> ApiError:
+    reason = exc.strerror or type(exc).__name__
+    return ApiError("StorageFailure", f"Storing the file failed ({reason}); nothing was stored.")
 
 
 def _too_large(size: int, max_file: int) -> ApiError:
