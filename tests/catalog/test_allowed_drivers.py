@@ -15,12 +15,13 @@ import requests
 import xarray as xr
 from affine import Affine
 
-from openeo_gip.catalog import reader, synthetic
+from openeo_gip.catalog import synthetic
 from openeo_gip.catalog.gdal_open import READ_DRIVERS, open_raster, read_driver
 from openeo_gip.catalog.headers import read_headers
 from openeo_gip.jobs.assets import describe
 from openeo_gip.workspace import files_folder
 from tests.conftest import LOOPBACK_ALLOWED, bearer_for, make_config
+from tests.support.stac_files import point_item
 from tests.support.static_http import StaticServer
 
 SECRET = 4242  # every pixel of the file users must not read
@@ -79,10 +80,10 @@ def test_driver_follows_the_name_never_the_content():
 
 
 @pytest.mark.parametrize("name", EVIL_NAMES)
-def test_open_asset_and_read_headers_refuse_a_vrt(evil_files, name):
+def test_open_raster_and_read_headers_refuse_a_vrt(evil_files, name):
     path = evil_files[EVIL_NAMES.index(name)]
     with pytest.raises(rasterio.errors.RasterioIOError, match="not recognized"):
-        reader.open_asset(str(path))
+        open_raster(str(path))
     with pytest.raises(OSError, match="not recognized"):  # the error callers already handle
         read_headers(path)
 
@@ -99,7 +100,7 @@ def test_geotiff_netcdf_and_zarr_still_open(tmp_path, secret):
     cube = synthetic.write_netcdf_cube(tmp_path / "t2m.nc", size=6, days=2)
     headers = read_headers(cube.path)
     assert [h.asset.href.split(":")[0] for h in headers] == ["NETCDF", "NETCDF"]
-    with reader.open_asset(headers[1].asset.href) as nc:
+    with open_raster(headers[1].asset.href) as nc:
         assert nc.driver == "netCDF"
         np.testing.assert_array_equal(nc.read(2)[::-1], cube.packed[1])  # GDAL: north up
     values = np.arange(2 * 4 * 5, dtype="float32").reshape(2, 4, 5)
@@ -115,7 +116,7 @@ def test_geotiff_netcdf_and_zarr_still_open(tmp_path, secret):
     )
     zarr_cube.to_dataset().rio.write_crs("EPSG:32631").to_zarr(tmp_path / "w.zarr", zarr_format=2)
     headers = read_headers(tmp_path / "w.zarr")
-    with reader.open_asset(headers[0].asset.href) as store:
+    with open_raster(headers[0].asset.href) as store:
         assert store.driver == "Zarr"
         np.testing.assert_array_equal(store.read(1), values[0])
 
@@ -162,21 +163,7 @@ def _refused(response: requests.Response, code: str) -> None:
 
 def _item(asset_names: list[str]) -> bytes:
     """A STAC item with one GeoTIFF asset per name, hrefs relative to the item (in the same folder)."""
-    assets = {
-        f"a{number}": {"href": f"./{name}", "type": "image/tiff; application=geotiff", "roles": ["data"]}
-        for number, name in enumerate(asset_names)
-    }
-    item = {
-        "type": "Feature",
-        "stac_version": "1.0.0",
-        "id": "scene",
-        "geometry": {"type": "Point", "coordinates": [4.4, 51.4]},
-        "bbox": [4.4, 51.4, 4.4, 51.4],
-        "properties": {"datetime": "2024-05-01T00:00:00Z"},
-        "links": [],
-        "assets": assets,
-    }
-    return json.dumps(item).encode()
+    return json.dumps(point_item({f"a{n}": f"./{name}" for n, name in enumerate(asset_names)})).encode()
 
 
 @pytest.mark.parametrize("name", EVIL_NAMES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from openeo_gip.catalog import synthetic
+from tests.jobs.conftest import load_graph
 
 DATES = 120
 SIZE = 16
@@ -18,35 +19,17 @@ def write_many_dates(folder) -> synthetic.Sentinel2Demo:
 
 def mean_over_time_graph() -> dict:
     """load_collection(S2, B04 B08) -> reduce_dimension(t, mean) -> save_result(GTiff)."""
+    graph = load_graph(bands=BANDS)
+    nodes = graph["process_graph"]
     reducer = {
         "mean": {"process_id": "mean", "arguments": {"data": {"from_parameter": "data"}}, "result": True}
     }
-    return {
-        "process_graph": {
-            "load": {
-                "process_id": "load_collection",
-                "arguments": {
-                    "id": "S2",
-                    "spatial_extent": None,
-                    "temporal_extent": None,
-                    "bands": list(BANDS),
-                },
-            },
-            "mean": {
-                "process_id": "reduce_dimension",
-                "arguments": {
-                    "data": {"from_node": "load"},
-                    "dimension": "t",
-                    "reducer": {"process_graph": reducer},
-                },
-            },
-            "save": {
-                "process_id": "save_result",
-                "arguments": {"data": {"from_node": "mean"}, "format": "GTiff"},
-                "result": True,
-            },
-        }
+    nodes["mean"] = {
+        "process_id": "reduce_dimension",
+        "arguments": {"data": {"from_node": "load"}, "dimension": "t", "reducer": {"process_graph": reducer}},
     }
+    nodes["save"]["arguments"]["data"] = {"from_node": "mean"}
+    return graph
 
 
 def expected_mean(s2: synthetic.Sentinel2Demo) -> np.ndarray:

@@ -20,7 +20,7 @@ from openeo_gip.catalog.remote import address_check, check_address, is_public, r
 from openeo_gip.errors import ApiError
 from openeo_gip.processes.cube_common import invalid
 from tests.conftest import bearer_for
-from tests.support.stac_files import write_stac_collection
+from tests.support.stac_files import point_item, write_stac_collection
 from tests.support.static_http import StaticServer
 
 HINT = "allow_private_addresses"
@@ -277,16 +277,7 @@ def test_load_stac_asset_hrefs_on_a_loopback_server_are_refused(server, alice, w
     # The item itself is a file of the user's (no network); its asset is a new address, checked as well.
     files, log = web
     headers = bearer_for(server.url, "alice")
-    item = {
-        "type": "Feature",
-        "stac_version": "1.0.0",
-        "id": "scene",
-        "geometry": {"type": "Point", "coordinates": [4.4, 51.4]},
-        "bbox": [4.4, 51.4, 4.4, 51.4],
-        "properties": {"datetime": "2024-05-01T00:00:00Z"},
-        "links": [],
-        "assets": {"dem": {"href": f"{files.url}/dem.tif", "type": "image/tiff", "roles": ["data"]}},
-    }
+    item = point_item({"dem": f"{files.url}/dem.tif"})
     uploaded = requests.put(
         f"{server.url}/files/item.json", data=json.dumps(item), headers=headers, timeout=30
     )

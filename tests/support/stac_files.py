@@ -67,6 +67,21 @@ def write_stac_collection(folder: Path, dates: list[dt.date], size: int = 32) ->
     return demo
 
 
+def point_item(hrefs: dict[str, str]) -> dict:
+    """A minimal STAC item (a point in Belgium, 2024-05-01) with one GeoTIFF data asset per key -> href."""
+    assets = {key: {"href": href, "type": "image/tiff", "roles": ["data"]} for key, href in hrefs.items()}
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": "scene",
+        "geometry": {"type": "Point", "coordinates": [4.4, 51.4]},
+        "bbox": [4.4, 51.4, 4.4, 51.4],
+        "properties": {"datetime": "2024-05-01T00:00:00Z"},
+        "links": [],
+        "assets": assets,
+    }
+
+
 def _utc(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 

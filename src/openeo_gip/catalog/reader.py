@@ -25,7 +25,7 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from openeo_gip.catalog.gdal_open import open_raster as open_asset
+from openeo_gip.catalog.gdal_open import open_raster
 from openeo_gip.catalog.grid import is_aligned, pixel_offset, window_for_bbox
 from openeo_gip.catalog.records import Asset, CollectionRecord, Grid, Item
 from openeo_gip.errors import ApiError
@@ -344,7 +344,7 @@ def _read_aligned(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray)
     r1, c1 = min(top + height, asset.grid.height), min(left + width, asset.grid.width)
     if r1 <= r0 or c1 <= c0:
         return
-    with open_asset(asset.href) as src:
+    with open_raster(asset.href) as src:
         raw = src.read(asset.index, window=Window(c0, r0, c1 - c0, r1 - r0))
     values = _to_values(raw, asset, out.dtype)
     target = out[r0 - top : r1 - top, c0 - left : c1 - left]
@@ -356,7 +356,7 @@ def _read_warped(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) 
     transform = grid.affine @ Affine.translation(col, row)
     if not _overlaps(asset.grid, grid, transform, width, height):
         return
-    with open_asset(asset.href) as src:
+    with open_raster(asset.href) as src:
         with WarpedVRT(
             src,
             crs=grid.rio_crs,
