@@ -6,7 +6,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from openeo_gip.api import register_blueprints
@@ -17,6 +17,7 @@ from openeo_gip.db import Database
 from openeo_gip.engine.cluster import DaskCluster
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs.runner import JobRunner
+from openeo_gip.workspace import hide_server_paths
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,11 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
 
 
 def _error_response(error: ApiError) -> Response:
-    response = jsonify(error.to_dict())
+    body = error.to_dict()
+    user = g.get("user")
+    config = current_app.extensions["openeo_gip"].config
+    body["message"] = hide_server_paths(body["message"], config, user.id if user else None)
+    response = jsonify(body)
     response.status_code = error.status
     response.headers.update(error.headers)
     return response

@@ -154,11 +154,13 @@ def _run(server, headers, node: dict, output: str = "GTiff") -> requests.Respons
     )
 
 
-def _refused(response: requests.Response, code: str) -> None:
+def _refused(response: requests.Response, code: str, tmp_path) -> str:
+    """The error's message, checked to name no server folder (neither the secret nor the workspace)."""
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     error = response.json()
     assert error["code"] == code and error["message"] and error["id"], error
-    assert str(SECRET) not in response.text
+    assert str(tmp_path) not in error["message"], error["message"]
+    return error["message"]
 
 
 def _item(asset_names: list[str]) -> bytes:
@@ -167,21 +169,22 @@ def _item(asset_names: list[str]) -> bytes:
 
 
 @pytest.mark.parametrize("name", EVIL_NAMES)
-def test_load_uploaded_files_refuses_a_vrt(server, headers, secret, name):
+def test_load_uploaded_files_refuses_a_vrt(server, headers, secret, name, tmp_path):
     _upload(server, headers, f"in/{name}", _vrt(secret).encode())
     node = {"process_id": "load_uploaded_files", "arguments": {"paths": [f"in/{name}"], "format": "GTiff"}}
-    _refused(_run(server, headers, node), "FormatUnsuitable")
+    _refused(_run(server, headers, node), "FormatUnsuitable", tmp_path)
 
 
 @pytest.mark.parametrize("name", EVIL_NAMES)
-def test_load_stac_of_an_item_naming_a_vrt_reads_nothing(app, alice, server, headers, secret, name):
+def test_load_stac_of_an_item_naming_a_vrt_reads_nothing(app, alice, server, headers, secret, name, tmp_path):
     _upload(server, headers, f"stac/{name}", _vrt(secret).encode())
     _upload(server, headers, "stac/item.json", _item([name]))
     # Not refused for lying outside the allowed folders: the VRT is in the user's own files.
     folder = files_folder(app.extensions["openeo_gip"].config, alice.id)
     assert (folder / "stac" / name).read_text().startswith("<VRTDataset")
     node = {"process_id": "load_stac", "arguments": {"url": "stac/item.json"}}
-    _refused(_run(server, headers, node), "ProcessParameterInvalid")
+    message = _refused(_run(server, headers, node), "ProcessParameterInvalid", tmp_path)
+    assert f"'stac/{name}'" in message  # the user's own file, named as in /files
 
 
 def test_load_stac_keeps_the_real_geotiff_and_skips_the_vrt(server, headers, secret, tmp_path):
@@ -205,4 +208,4 @@ def test_load_url_of_a_remote_vrt_reads_nothing(server, headers, secret, tmp_pat
     with StaticServer(folder) as remote:
         node = {"process_id": "load_url", "arguments": {"url": f"{remote.url}/evil.tif", "format": "GTiff"}}
         response = _run(server, headers, node)
-    _refused(response, "FormatUnsuitable")
+    _refused(response, "FormatUnsuitable", tmp_path)

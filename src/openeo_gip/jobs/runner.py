@@ -29,6 +29,7 @@ from openeo_gip.jobs.execute import JobCanceled, execute
 from openeo_gip.jobs.export import export_job_results
 from openeo_gip.jobs.queue import Limits, claim_next, new_worker_id, recover_orphans
 from openeo_gip.jobs.store import JobLogger, set_status, write_log
+from openeo_gip.workspace import hide_server_paths
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,9 @@ class JobRunner:
             self._active[job.id] = state
             if self._stopping.is_set():  # stop() ran between the claim and now: it could not see this job
                 state.cancel.set()
-        logger = JobLogger(db, job.id, job.log_level)
+        logger = JobLogger(
+            db, job.id, job.log_level, lambda text: hide_server_paths(text, self.config, job.user_id)
+        )
         folder = job_folder(self.config, job.user_id, job.id)
         shutil.rmtree(folder, ignore_errors=True)  # results of an earlier run of this job
         started = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -147,11 +148,14 @@ class JobLogger(logging.LoggerAdapter):
 
     _NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning"}
 
-    def __init__(self, db: Database, job_id: str, min_level: str):
+    def __init__(
+        self, db: Database, job_id: str, min_level: str, shown: Callable[[str], str] = lambda text: text
+    ):
         super().__init__(logging.getLogger("openeo_gip.jobs.job"), {"job_id": job_id})
         self.db = db
         self.job_id = job_id
         self.min_level = min_level
+        self.shown = shown  # what the stored entry may say (e.g. no server paths)
 
     def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
         name = self._NAMES.get(level, "error" if level >= logging.ERROR else "debug")
@@ -162,7 +166,7 @@ class JobLogger(logging.LoggerAdapter):
                 self.db,
                 self.job_id,
                 name,
-                text,
+                self.shown(text),
                 code=extra.get("code"),
                 data=extra.get("data"),
                 path=extra.get("path"),

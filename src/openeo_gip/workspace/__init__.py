@@ -17,6 +17,24 @@ def files_folder(config: Config, user_id: str) -> Path:
     return user_folder(config, user_id) / "files"
 
 
+def hide_server_paths(text: str, config: Config, user_id: str | None) -> str:
+    """``text`` as a user may see it: their own files named as in ``/files``, other server folders by a
+    placeholder (GDAL and OS messages quote absolute paths, which tell how the server is laid out)."""
+    if user_id:
+        text = text.replace(f"{files_folder(config, user_id)}{os.sep}", "")
+    paths = config.paths
+    labels = {
+        str(paths.workspaces): "<workspaces>",
+        str(paths.data_root): "<data>",
+        str(paths.cache): "<cache>",
+        str(paths.system_files): "<system>",
+    }
+    for folder in sorted(labels, key=len, reverse=True):  # a folder inside another one goes first
+        if folder != os.sep:
+            text = text.replace(folder + os.sep, labels[folder] + "/")
+    return text
+
+
 def storage_used(config: Config, user_id: str) -> int:
     """Bytes the user's files take (regular files only; links are not followed)."""
     total = 0
