@@ -106,6 +106,9 @@ def test_serve_answers_clients_and_stops_cleanly_on_ctrl_c(config_file, tmp_path
         stderr=subprocess.STDOUT,
         text=True,
         env={"OPENEO_GIP_SERVER__PUBLIC_URL": url, "PATH": ""},
+        # A shell running the suite in the background makes its children ignore Ctrl-C, as Unix does for
+        # background jobs; a server started from a terminal gets it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         for _ in range(100):
@@ -118,6 +121,10 @@ def test_serve_answers_clients_and_stops_cleanly_on_ctrl_c(config_file, tmp_path
         assert connection.describe_account()["name"] == "ann"
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # not left running after the test
+            raise
     assert process.returncode == 0, output
     assert "Traceback" not in output

@@ -16,6 +16,9 @@ import os
 from pathlib import Path, PurePosixPath
 
 import rasterio
+from rasterio.errors import RasterioIOError
+
+from openeo_gip.catalog.netcdf_guard import open_self_contained
 
 # GDAL would otherwise list each file's folder and open side files it finds there (``.msk``, ``.ovr``,
 # ``.aux.xml``) with whatever driver their content asks for; for remote files it is one request less, too.
@@ -40,5 +43,21 @@ def read_driver(href: str | Path) -> str:
 
 def open_raster(href: str | Path):
     """``rasterio.open`` for reading, with ``read_driver(href)`` only; a file of another format (a VRT
-    named ``.tif``, say) raises ``RasterioIOError`` like any file GDAL cannot read."""
-    return rasterio.open(href, driver=read_driver(href))
+    named ``.tif``, say) raises ``RasterioIOError`` like any file GDAL cannot read. netCDF files must be
+    local and hold all their data (``netcdf_guard``)."""
+    driver = read_driver(href)
+    if driver != "netCDF":
+        return rasterio.open(href, driver=driver)
+    return open_self_contained(netcdf_file(str(href)), lambda _: rasterio.open(href, driver=driver))
+
+
+def netcdf_file(href: str) -> str:
+    """The file of ``NETCDF:"path":variable`` (or of a plain path)."""
+    if href[:7].upper() == "NETCDF:":
+        quoted, _, variable = href[7:].partition('":')
+        if not (quoted.startswith('"') and variable):
+            raise RasterioIOError(f"{href}: not a netCDF variable name the back-end reads")
+        href = quoted[1:]
+    if "://" in href:  # netCDF's own HTTP clients would bypass the checks of remote addresses
+        raise RasterioIOError(f"{href}: netCDF files are read from this server's folders only")
+    return href

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import xarray as xr
 
 from openeo_gip.catalog.gdal_open import open_raster
+from openeo_gip.catalog.netcdf_guard import open_self_contained
 from openeo_gip.catalog.records import Asset, Grid, crs_string
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,9 @@ def _number(value) -> float | None:
 def _multidim_headers(path: Path) -> list[BandHeader]:
     """netCDF/Zarr: one band per data variable on a 2-D grid; GDAL band i is time step i."""
     engine = "zarr" if path.suffix.lower() == ".zarr" else None
-    with xr.open_dataset(path, engine=engine, decode_times=True, chunks=None) as ds:
+    opener = partial(xr.open_dataset, engine=engine, decode_times=True, chunks=None)
+    opened = opener(path) if engine == "zarr" else open_self_contained(str(path), opener)
+    with opened as ds:
         variables = [name for name, var in ds.data_vars.items() if _is_gridded(var)]
         times = {name: _time_values(ds[name]) for name in variables}
     prefix = "ZARR" if engine == "zarr" else "NETCDF"
