@@ -141,6 +141,9 @@ class UdfConfig(_Section):
     # A user account (e.g. "nobody") UDF processes run as; needs a server running as root. Empty: the
     # server's own account.
     run_as: str = ""
+    # The Python interpreter of UDF processes. Empty: the server's own. Set it when the ``run_as`` account
+    # cannot run that one (e.g. a Python installed under /root); it must import the server's packages.
+    python: str = ""
 
 
 class RemoteConfig(_Section):

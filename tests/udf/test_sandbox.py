@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -245,26 +248,50 @@ def test_a_udf_changing_x_or_y_is_refused():
         apply_udf(small_cube(), call)
 
 
-def nobody_can_run_this_python() -> bool:
-    if os.geteuid() != 0:
-        return False
+def _runs_as_nobody(python: str) -> bool:
     try:
-        subprocess.run(
-            [sys.executable, "-c", ""], user="nobody", group="nogroup", extra_groups=[], check=True
-        )
+        subprocess.run([python, "-I", "-c", "import openeo_gip.udf.child"], user="nobody", check=True)
     except (OSError, subprocess.CalledProcessError):
         return False
     return True
 
 
-@pytest.mark.skipif(
-    not nobody_can_run_this_python(), reason="needs root and a Python interpreter the account nobody can run"
-)
-def test_run_as_another_account_keeps_the_servers_files_out_of_reach(tmp_path):
+@pytest.fixture(scope="module")
+def python_for_nobody():
+    """An interpreter the account nobody can run that imports this server's packages: the server's own, or
+    else (its Python lies under /root, say) a venv of the system's Python of the same version whose .pth
+    adds the server's site-packages, as docs/udf.md tells operators."""
+    if os.geteuid() != 0:
+        pytest.skip("switching accounts needs root")
+    if _runs_as_nobody(sys.executable):
+        yield sys.executable
+        return
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    system = shutil.which(version, path="/usr/local/bin:/usr/bin")
+    if system is None:
+        pytest.skip(f"no {version} in /usr/local/bin or /usr/bin that the account nobody could run")
+    folder = Path(tempfile.mkdtemp(prefix="udf-python-"))
+    folder.chmod(0o755)
+    try:
+        subprocess.run([system, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
+        (folder / "venv" / "lib" / version / "site-packages" / "server.pth").write_text(
+            f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n"
+        )
+        python = str(folder / "venv" / "bin" / "python")
+        if not _runs_as_nobody(python):
+            pytest.skip("the server's packages lie in folders the account nobody cannot read")
+        yield python
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_run_as_another_account_keeps_the_servers_files_out_of_reach(tmp_path, python_for_nobody):
     secret = tmp_path / "server.db"
     secret.write_text("the server's database")
     secret.chmod(0o600)
-    limits = UdfLimits(cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20, run_as="nobody")
+    limits = UdfLimits(
+        cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20, run_as="nobody", python=python_for_nobody
+    )
     code = "import os\ndef apply_datacube(cube, context):\n    return cube.assign_attrs(uid=os.getuid())\n"
     assert run(code, limits=limits).attrs["uid"] != 0
     with pytest.raises(ApiError) as caught:
@@ -274,3 +301,16 @@ def test_run_as_another_account_keeps_the_servers_files_out_of_reach(tmp_path):
             limits=limits,
         )
     assert "PermissionError" in caught.value.message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching accounts needs root")
+def test_an_interpreter_the_account_cannot_run_is_a_server_error(tmp_path):
+    hidden = tmp_path / "python"  # pytest's folders are the server's own (mode 700)
+    hidden.symlink_to(sys.executable)
+    limits = UdfLimits(
+        cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20, run_as="nobody", python=str(hidden)
+    )
+    with pytest.raises(ApiError) as caught:
+        run("def apply_datacube(cube, context):\n    return cube\n", limits=limits)
+    assert caught.value.code == "Internal" and caught.value.status == 500
+    assert str(tmp_path) not in caught.value.message

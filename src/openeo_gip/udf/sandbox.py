@@ -23,6 +23,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -51,6 +52,7 @@ class UdfLimits:
     wall_seconds: float = 120.0
     file_mb: int = 1024
     run_as: str = ""
+    python: str = ""  # the interpreter; empty: the server's own
 
     @classmethod
     def from_config(cls, config: Any) -> UdfLimits:
@@ -60,6 +62,7 @@ class UdfLimits:
             wall_seconds=config.wall_seconds,
             file_mb=config.file_mb,
             run_as=config.run_as,
+            python=config.python,
         )
 
 
@@ -121,18 +124,24 @@ def _run_child(work: Path, account: pwd.struct_passwd | None, limits: UdfLimits)
     identity: dict[str, Any] = {}
     if account is not None:
         identity = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    python = limits.python or sys.executable
     with open(work.parent / "udf.log", "wb") as output:
-        child = subprocess.Popen(
-            [sys.executable, "-I", "-m", "openeo_gip.udf.child"],
-            cwd=work,
-            env=_environment(work),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output,
-            close_fds=True,
-            start_new_session=True,  # its own process group: one kill stops it and everything it started
-            **identity,
-        )
+        try:
+            child = subprocess.Popen(
+                [python, "-I", "-m", "openeo_gip.udf.child"],
+                cwd=work,
+                env=_environment(work),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                close_fds=True,
+                start_new_session=True,  # its own process group: one kill stops it and all it started
+                **identity,
+            )
+        except OSError as error:  # the server's setup, not the user's code
+            reference = uuid.uuid4().hex
+            log.error("cannot run UDFs with %s (udf.python, udf.run_as): %s; %s", python, error, reference)
+            raise ApiError("Internal", reference=reference) from None
         try:
             returncode = child.wait(timeout=limits.wall_seconds)
         except subprocess.TimeoutExpired:
