@@ -26,6 +26,7 @@ Opened = TypeVar("Opened")
 _CLASSIC_MAGIC = b"CDF"  # netCDF-3 (classic, 64-bit offset, CDF-5): a flat file, nothing to follow
 _verdicts: dict[tuple[int, int, int, int], str | None] = {}
 _MAX_VERDICTS = 4096
+_UNCHECKED = object()
 
 
 def open_self_contained(path: str, opener: Callable[[str], Opened]) -> Opened:
@@ -37,11 +38,12 @@ def open_self_contained(path: str, opener: Callable[[str], Opened]) -> Opened:
         held = os.fstat(fd)
         # What identifies one version of one file: an upload makes a new inode, so it is checked anew.
         key = (held.st_dev, held.st_ino, held.st_mtime_ns, held.st_size)
-        if key not in _verdicts:
+        problem = _verdicts.get(key, _UNCHECKED)  # one lookup: another thread may clear the cache
+        if problem is _UNCHECKED:
+            problem = _problem(fd)
             if len(_verdicts) >= _MAX_VERDICTS:
                 _verdicts.clear()
-            _verdicts[key] = _problem(fd)
-        problem = _verdicts[key]
+            _verdicts[key] = problem
         if problem:
             raise RasterioIOError(f"{path}: {problem}; only netCDF files holding all their data are read")
         opened = opener(path)
