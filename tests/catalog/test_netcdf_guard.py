@@ -17,7 +17,7 @@ from openeo_gip.catalog import synthetic
 from openeo_gip.catalog.gdal_open import netcdf_file, open_raster
 from openeo_gip.catalog.headers import read_headers
 from openeo_gip.catalog.netcdf_guard import open_self_contained
-from tests.conftest import bearer_for
+from tests.conftest import add_user, bearer_for
 from tests.support.netcdf_tricks import external_link_file, external_storage_cube, virtual_dataset_file
 
 SIZE, DAYS = 6, 2
@@ -149,20 +149,25 @@ def test_load_uploaded_files_refuses_it(server, alice, evil):
     assert "(in/evil.nc: variable temperature keeps its data in other files" in response.json()["message"]
 
 
-def test_a_private_collection_of_it_holds_nothing(server, alice, evil):
+def test_a_private_collection_of_it_holds_nothing_and_its_owner_learns_why(
+    app, server, alice, evil, tmp_path
+):
     headers = bearer_for(server.url, "alice")
     _upload(server, headers, "collections/Evil/evil.nc", evil[0].read_bytes())
-    ids = [
-        c["id"]
-        for c in requests.get(f"{server.url}/collections", headers=headers, timeout=30).json()["collections"]
-    ]
-    assert "Evil" not in ids
-    response = _result(
-        server,
-        headers,
-        {
-            "process_id": "load_collection",
-            "arguments": {"id": "Evil", "spatial_extent": None, "temporal_extent": None},
-        },
-    )
+    listed = requests.get(f"{server.url}/collections", headers=headers, timeout=30).json()["collections"]
+    assert "Evil" not in [collection["id"] for collection in listed]
+    load = {
+        "process_id": "load_collection",
+        "arguments": {"id": "Evil", "spatial_extent": None, "temporal_extent": None},
+    }
+    response = _result(server, headers, load)
     assert response.status_code == 404 and response.json()["code"] == "CollectionNotFound", response.text
+    message = response.json()["message"]
+    assert "collections/Evil/evil.nc: variable temperature keeps its data in other files" in message
+    assert str(tmp_path) not in message
+    # Anybody else only hears that there is no such collection.
+    add_user(app, "bob")
+    response = requests.get(
+        f"{server.url}/collections/Evil", headers=bearer_for(server.url, "bob"), timeout=30
+    )
+    assert response.status_code == 404 and response.json()["message"] == "There is no collection 'Evil'."

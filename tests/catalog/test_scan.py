@@ -288,7 +288,7 @@ def test_no_readable_file_means_no_collection(data_root, tmp_path):
     folder.mkdir()
     (folder / "a_20200101.tif").write_bytes(b"garbage")
     report = refresh_index(data_root, tmp_path / "system")
-    assert str(folder) in report.failed and "no readable raster" in report.failed[str(folder)]
+    assert "no readable raster" in report.failed["empty"] and str(folder) in report.failed["empty"]
     assert scan(data_root, tmp_path / "system").list() == []
 
 

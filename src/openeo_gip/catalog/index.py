@@ -43,7 +43,7 @@ class ScanReport:
     scanned: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # source path -> reason
+    failed: dict[str, str] = field(default_factory=dict)  # collection id -> reason (naming the source)
     problems: dict[str, list[str]] = field(default_factory=dict)  # collection id -> broken files
 
 
@@ -72,7 +72,7 @@ def refresh_index(
                 record = build(source)
             except (ScanError, ValueError, OSError) as exc:
                 log.error("catalog: %s is not a usable collection: %s", source.path, exc)
-                report.failed[str(source.path)] = str(exc)
+                report.failed[source.id] = str(exc)
                 continue
             entry = {"source": str(source.path), "signature": digest, "record": record.to_dict()}
             report.scanned.append(record.id)
@@ -82,7 +82,7 @@ def refresh_index(
         if record_id in entries:
             reason = f"collection id {record_id} is already used by {entries[record_id]['source']}"
             log.error("catalog: %s skipped: %s", source.path, reason)
-            report.failed[str(source.path)] = reason
+            report.failed[source.id] = f"{source.path}: {reason}"
             continue
         entries[record_id] = entry
         if entry["record"]["problems"]:
@@ -153,7 +153,14 @@ class Catalog:
         try:
             return self._visible(user)[collection_id]
         except KeyError:
-            raise ApiError("CollectionNotFound", identifier=collection_id) from None
+            error = ApiError("CollectionNotFound", identifier=collection_id)
+        user_id = getattr(user, "id", None)
+        reason = self.private.failure(user_id, collection_id) if self.private and user_id else None
+        if reason:  # the owner of a source that gives no collection learns why (error messages hide paths)
+            error.message += (
+                f" Your files under collections/ hold one of that name, but it cannot be used: {reason}"
+            )
+        raise error
 
     def private_changed(self, user_id: str) -> None:
         """The user's collection folder changed: look at it again on the next request."""

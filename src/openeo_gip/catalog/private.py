@@ -100,6 +100,7 @@ class _UserIndex:
     stamp: tuple[int, int, int] | None = None
     checked: float = 0.0
     records: dict[str, CollectionRecord] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # collection id -> why its source is not usable
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -126,6 +127,12 @@ class PrivateCatalogs:
             state.checked = now
             return state.records
 
+    def failure(self, user_id: str, collection_id: str) -> str | None:
+        """Why the user's source of that id gives no collection (as of the last look at their files)."""
+        with self._lock:
+            state = self._users.get(user_id)
+        return state.failed.get(collection_id) if state is not None else None
+
     def forget(self, user_id: str) -> None:
         """Look at the user's files again on the next request (after an upload or a deletion)."""
         with self._lock:
@@ -139,10 +146,11 @@ class PrivateCatalogs:
             state.records, state.stamp = {}, None
             return
         try:  # refresh_index logs every folder it cannot use
-            refresh_index(folder, self.index_root(user_id), build=build_private_record)
+            report = refresh_index(folder, self.index_root(user_id), build=build_private_record)
         except OSError as exc:  # e.g. a file deleted while its folder was read: keep what was known
             log.warning("user %s: collections not refreshed: %s", user_id, exc)
             return
+        state.failed = report.failed
         index = index_path(self.index_root(user_id))
         stat = index.stat()
         stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
