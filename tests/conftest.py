@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import openeo
 import pytest
@@ -45,6 +48,23 @@ def make_config(tmp_path, db_url: str, **sections) -> Config:
     for section, values in sections.items():
         data[section] = {**data.get(section, {}), **values}
     return Config(**data).resolved()
+
+
+def write_config_file(config: Config, path: Path, sections=("paths", "database", "jobs", "dask")) -> Path:
+    """``config``'s ``sections`` as a TOML file, for the server and worker processes tests start."""
+    data = config.model_dump(mode="json")
+    lines = []
+    for section in sections:
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in data[section].items()]  # JSON is TOML here
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

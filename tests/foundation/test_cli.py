@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import requests
 from sqlalchemy import select
 
 from openeo_gip.db import Database, Token, User
+from tests.conftest import free_port
 
 COMMANDS = [[], ["serve"], ["demo"], ["init-config"], ["db"], ["db", "upgrade"], ["user"], ["worker"]]
 COMMANDS += [["catalog"], ["catalog", "scan"], ["demo-data"]]
@@ -90,15 +90,9 @@ def test_init_config_does_not_overwrite(tmp_path):
     assert again.returncode != 0 and "exists" in again.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_answers_clients_and_stops_cleanly_on_ctrl_c(config_file, tmp_path):
     cli("user", "add", "ann", "--password-stdin", config=config_file, stdin="secret\n")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "openeo_gip.cli", "--config", str(config_file), "serve", "--port", str(port)],

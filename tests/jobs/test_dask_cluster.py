@@ -14,22 +14,16 @@ import pytest
 import rasterio
 import requests
 
-from tests.conftest import make_config
+from tests.conftest import free_port, make_config
 from tests.jobs.conftest import create_job, wait_for
 
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def external_cluster(tmp_path):
     """``dask scheduler`` and two ``dask worker`` processes; their scheduler address."""
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     port = address.rsplit(":", 1)[1]
     log_file = (tmp_path / "dask.log").open("w")
     processes = [

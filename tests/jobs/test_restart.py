@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import requests
 
 from openeo_gip.db import Database
 from openeo_gip.db.models import Job
-from tests.conftest import make_config
+from tests.conftest import free_port, make_config, write_config_file
 from tests.jobs.conftest import create_job, wait_for
 from tests.jobs.slow_graph import expected_mean, mean_over_time_graph, write_many_dates
 
@@ -43,36 +42,13 @@ def config(tmp_path, db_url, s2):
 def config_file(tmp_path: Path, db_url: str, s2) -> Path:
     # One runner thread and one running job at most: the second job waits in the queue. The watcher
     # reports progress every 0.5 s (stale_seconds / 4).
-    text = f"""
-[paths]
-data_root = "{tmp_path / "data"}"
-workspaces = "{tmp_path / "workspaces"}"
-system_files = "{tmp_path / "system"}"
-cache = "{tmp_path / "cache"}"
-[database]
-url = "{db_url}"
-[jobs]
-runner_threads = 1
-max_running = 1
-max_running_per_user = 1
-poll_seconds = 0.2
-stale_seconds = 2.0
-[dask]
-n_workers = 1
-threads_per_worker = 1
-memory_limit = "1GiB"
-"""
-    path = tmp_path / "server.toml"
-    path.write_text(text, encoding="utf-8")
+    jobs = {"runner_threads": 1, "max_running": 1, "max_running_per_user": 1}
+    jobs |= {"poll_seconds": 0.2, "stale_seconds": 2.0}
+    dask = {"n_workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB"}
+    path = write_config_file(make_config(tmp_path, db_url, jobs=jobs, dask=dask), tmp_path / "server.toml")
     command = [sys.executable, "-m", "openeo_gip.cli", "--config", str(path), "user", "add", "ann"]
     subprocess.run(command + ["--password-stdin"], input=f"{PASSWORD}\n", text=True, check=True, timeout=120)
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(config_file: Path, port: int, log_path: Path) -> subprocess.Popen:
@@ -134,7 +110,7 @@ class Servers:
     """``openeo-gip serve`` processes started one after the other on the same port and log file."""
 
     def __init__(self, config_file: Path, log_path: Path):
-        self.config_file, self.log_path, self.port = config_file, log_path, _free_port()
+        self.config_file, self.log_path, self.port = config_file, log_path, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.started: list[subprocess.Popen] = []
 

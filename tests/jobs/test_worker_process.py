@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import select
 
 from openeo_gip.db.models import Job
-from tests.conftest import bearer_for, make_config
+from tests.conftest import bearer_for, make_config, write_config_file
 from tests.jobs.conftest import DASK_SETTINGS, create_job, wait_for
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
@@ -25,30 +25,6 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirec
 def config(tmp_path, db_url, s2):
     settings = {"runner_threads": 0, "poll_seconds": 0.2, "max_running": 3, "max_running_per_user": 2}
     return make_config(tmp_path, db_url, jobs=settings, dask=DASK_SETTINGS)
-
-
-def _config_file(config, tmp_path: Path) -> Path:
-    paths = config.paths
-    text = f"""
-[paths]
-data_root = "{paths.data_root}"
-workspaces = "{paths.workspaces}"
-system_files = "{paths.system_files}"
-cache = "{paths.cache}"
-[database]
-url = "{config.database.url}"
-[jobs]
-poll_seconds = 0.2
-max_running = 3
-max_running_per_user = 2
-[dask]
-n_workers = 1
-threads_per_worker = 2
-memory_limit = "1GiB"
-"""
-    path = tmp_path / "worker.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _start_worker(config_path: Path) -> subprocess.Popen:
@@ -69,7 +45,7 @@ def test_worker_processes_share_the_queue(server, app, alice, bob, config, tmp_p
     assert app.extensions["openeo_gip"].jobs is None  # the server itself runs nothing
     url = server.url
     headers = {"alice": bearer_for(url, "alice"), "bob": bearer_for(url, "bob")}
-    config_path = _config_file(config, tmp_path)
+    config_path = write_config_file(config, tmp_path / "worker.toml")
     jobs = []
     for number in range(8):
         name = "alice" if number % 2 else "bob"

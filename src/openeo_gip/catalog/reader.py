@@ -37,28 +37,9 @@ from openeo_gip.errors import ApiError
 DEFAULT_CHUNK = 1024
 
 
-def load_cube(
-    record: CollectionRecord,
-    *,
-    spatial_extent: dict | None = None,
-    temporal_extent: tuple[str | None, str | None] | None = None,
-    bands: list[str] | None = None,
-    properties: dict | None = None,
-    chunks: int | None = None,
-    process: str = "load_collection",
-) -> xr.DataArray:
-    """The collection as a lazy cube, cut to the extents, bands and item properties given.
-
-    ``spatial_extent``: openEO bounding box (``west``, ``south``, ``east``, ``north``, optional ``crs``:
-    EPSG code or WKT/PROJ string, default 4326). ``temporal_extent``: half-open ``[start, end)`` of ISO
-    strings, either may be None. ``properties``: item property name -> a callable returning True for
-    wanted values, or a plain value the property must equal. ``chunks``: chunk edge in pixels (rounded to
-    whole tiles). Values are float32 (float64 for wide sources), nodata NaN, scale/offset applied.
-    ``process`` names the calling process in error messages.
-    """
-    return build_cube(
-        select_source(record, spatial_extent, temporal_extent, bands, properties, chunks, process)
-    )
+def load_cube(record: CollectionRecord, **selection: Any) -> xr.DataArray:
+    """The collection as a lazy cube, cut to what ``select_source`` selects with ``selection``."""
+    return build_cube(select_source(record, **selection))
 
 
 @dataclass(frozen=True)
@@ -111,7 +92,16 @@ def select_source(
     chunks: int | None = None,
     process: str = "load_collection",
 ) -> Source:
-    """The items, bands and window of ``record`` that the arguments of ``load_cube`` select."""
+    """The items, bands and window of ``record`` that a cube of it, cut to the extents, bands and item
+    properties given, reads (``build_cube`` makes the cube).
+
+    ``spatial_extent``: openEO bounding box (``west``, ``south``, ``east``, ``north``, optional ``crs``:
+    EPSG code or WKT/PROJ string, default 4326). ``temporal_extent``: half-open ``[start, end)`` of ISO
+    strings, either may be None. ``properties``: item property name -> a callable returning True for
+    wanted values, or a plain value the property must equal. ``chunks``: chunk edge in pixels (rounded to
+    whole tiles). Values are float32 (float64 for wide sources), nodata NaN, scale/offset applied.
+    ``process`` names the calling process in error messages.
+    """
     band_names = _select_bands(record, bands, process)
     items = _select_items(record, temporal_extent, properties, process)
     window = _window(record.grid, spatial_extent, process)
