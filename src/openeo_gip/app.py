@@ -6,10 +6,12 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from openeo_gip.api import register_blueprints
+from openeo_gip.api.common import services
+from openeo_gip.auth.login import current_user
 from openeo_gip.auth.oidc import OidcVerifier
 from openeo_gip.catalog.index import Catalog
 from openeo_gip.config import Config
@@ -69,9 +71,8 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
 
 def _error_response(error: ApiError) -> Response:
     body = error.to_dict()
-    user = g.get("user")
-    config = current_app.extensions["openeo_gip"].config
-    body["message"] = hide_server_paths(body["message"], config, user.id if user else None)
+    user = current_user()
+    body["message"] = hide_server_paths(body["message"], services().config, user.id if user else None)
     response = jsonify(body)
     response.status_code = error.status
     response.headers.update(error.headers)

@@ -204,8 +204,8 @@ def catalog_scan(ctx: click.Context, force: bool) -> None:
     for name, problems in report.problems.items():
         for problem in problems:
             click.echo(f"problem\t{name}\t{problem}")
-    for source, reason in report.failed.items():
-        click.echo(f"failed\t{source}\t{reason}")
+    for name, failure in report.failed.items():
+        click.echo(f"failed\t{name}\t{failure.reason}")
     total = len(report.scanned) + len(report.unchanged)
     click.echo(f"{total} collections, {len(report.scanned)} scanned, {len(report.failed)} failed")
 

@@ -17,6 +17,7 @@ from openeo_gip.catalog import synthetic
 from openeo_gip.catalog.index import index_path, refresh_index
 from openeo_gip.catalog.metadata import collection_document, queryables_document
 from openeo_gip.catalog.reader import load_cube
+from openeo_gip.catalog.scan import build_record
 from openeo_gip.errors import ApiError
 from tests.catalog.conftest import scan
 
@@ -288,8 +289,31 @@ def test_no_readable_file_means_no_collection(data_root, tmp_path):
     folder.mkdir()
     (folder / "a_20200101.tif").write_bytes(b"garbage")
     report = refresh_index(data_root, tmp_path / "system")
-    assert "no readable raster" in report.failed["empty"] and str(folder) in report.failed["empty"]
+    failure = report.failed["empty"]
+    assert "no readable raster" in failure.reason and failure.path == str(folder)
     assert scan(data_root, tmp_path / "system").list() == []
+
+
+def test_a_known_failure_is_tried_again_only_when_its_source_changed(data_root, tmp_path):
+    folder = data_root / "empty"
+    folder.mkdir()
+    (folder / "a_20200101.tif").write_bytes(b"garbage")
+    built = []
+
+    def counting_build(source):
+        built.append(source.id)
+        return build_record(source)
+
+    first = refresh_index(data_root, tmp_path / "system", build=counting_build)
+    again = refresh_index(
+        data_root, tmp_path / "system", build=counting_build, known_failures=first.failed.values()
+    )
+    assert built == ["empty"] and again.failed == first.failed
+    synthetic.write_dem(folder / "a_20200101.tif", size=16)  # fixed: a new version of the source
+    fixed = refresh_index(
+        data_root, tmp_path / "system", build=counting_build, known_failures=again.failed.values()
+    )
+    assert built == ["empty", "empty"] and fixed.failed == {} and fixed.scanned == ["empty"]
 
 
 def test_zarr_store_with_json_sidecar(data_root, tmp_path):

@@ -11,16 +11,12 @@ from typing import Any
 class RequestLog(logging.LoggerAdapter):
     """``ctx.log`` of ``POST /result``: ``extra`` (code, data) is written into the message itself."""
 
-    def __init__(self, logger: logging.Logger, request_id: str | None = None):
-        super().__init__(logger, {"request_id": request_id or uuid.uuid4().hex[:12]})
-
-    @property
-    def request_id(self) -> str:
-        return self.extra["request_id"]
+    def __init__(self, logger: logging.Logger):
+        super().__init__(logger, {"request_id": uuid.uuid4().hex[:12]})
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         details = kwargs.pop("extra", None) or {}
-        text = f"request {self.request_id}: {msg}"
+        text = f"request {self.extra['request_id']}: {msg}"
         if details.get("code"):
             text += f" [{details['code']}]"
         if details.get("data") is not None:

@@ -25,8 +25,7 @@ from openeo_gip.catalog.netcdf_guard import open_self_contained
 # Set here, where every read starts, unless the operator chose otherwise.
 os.environ.setdefault("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
 
-# The only drivers rasters are ever read with.
-READ_DRIVERS = ("GTiff", "netCDF", "Zarr")
+# The only drivers rasters are ever read with: these and GTiff.
 _PREFIXES = {"NETCDF": "netCDF", "ZARR": "Zarr"}
 _SUFFIXES = {".nc": "netCDF", ".nc4": "netCDF", ".zarr": "Zarr"}
 

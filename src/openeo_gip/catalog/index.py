@@ -14,7 +14,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,15 @@ def index_path(system_files: Path) -> Path:
     return system_files / "catalog" / "index.json"
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A source that gave no collection: which version of it (``signature``), and why."""
+
+    path: str
+    signature: str
+    reason: str
+
+
 @dataclass
 class ScanReport:
     """What a refresh did, for the ``catalog scan`` command and the log."""
@@ -43,7 +52,7 @@ class ScanReport:
     scanned: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # collection id -> reason (naming the source)
+    failed: dict[str, Failure] = field(default_factory=dict)  # collection id -> why it gave none
     problems: dict[str, list[str]] = field(default_factory=dict)  # collection id -> broken files
 
 
@@ -53,26 +62,33 @@ def refresh_index(
     *,
     force: bool = False,
     build: Callable[[Source], CollectionRecord] = build_record,
+    known_failures: Iterable[Failure] = (),
 ) -> ScanReport:
     """Rescan the sources under ``data_root`` that changed since the stored scan; store the result.
-    ``build`` describes one source (the private catalogues pass a stricter one)."""
+    ``build`` describes one source (the private catalogues pass a stricter one). ``known_failures`` (of an
+    earlier report) are not tried again while their source is unchanged."""
     path = index_path(system_files)
     stored = read_index(path)
     report = ScanReport()
     entries: dict[str, dict] = {}
     previous = {entry["source"]: entry for entry in stored.values()}
+    failed_before = {failure.path: failure for failure in known_failures}
     for source in find_sources(data_root):
         digest = signature(source)
         old = previous.get(str(source.path))
+        failure = failed_before.get(str(source.path))
         if old is not None and old["signature"] == digest and not force:
             entry = old
             report.unchanged.append(old["record"]["id"])
+        elif failure is not None and failure.signature == digest and not force:
+            report.failed[source.id] = failure  # logged when it first failed
+            continue
         else:
             try:
                 record = build(source)
             except (ScanError, ValueError, OSError) as exc:
                 log.error("catalog: %s is not a usable collection: %s", source.path, exc)
-                report.failed[source.id] = str(exc)
+                report.failed[source.id] = Failure(str(source.path), digest, str(exc))
                 continue
             entry = {"source": str(source.path), "signature": digest, "record": record.to_dict()}
             report.scanned.append(record.id)
@@ -82,7 +98,8 @@ def refresh_index(
         if record_id in entries:
             reason = f"collection id {record_id} is already used by {entries[record_id]['source']}"
             log.error("catalog: %s skipped: %s", source.path, reason)
-            report.failed[source.id] = f"{source.path}: {reason}"
+            # No signature: whether it clashes depends on other sources, so it is looked at every time.
+            report.failed[source.id] = Failure(str(source.path), "", f"{source.path}: {reason}")
             continue
         entries[record_id] = entry
         if entry["record"]["problems"]:

@@ -24,6 +24,8 @@ from rasterio.errors import RasterioIOError
 Opened = TypeVar("Opened")
 
 _CLASSIC_MAGIC = b"CDF"  # netCDF-3 (classic, 64-bit offset, CDF-5): a flat file, nothing to follow
+# Verdicts by file version, for the whole process like an lru_cache (which cannot be used: the check needs
+# the open descriptor, which is no part of the key). They are facts about files, the same for every app.
 _verdicts: dict[tuple[int, int, int, int], str | None] = {}
 _MAX_VERDICTS = 4096
 _UNCHECKED = object()

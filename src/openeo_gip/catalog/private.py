@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openeo_gip.catalog.headers import is_raster
-from openeo_gip.catalog.index import index_path, read_index, refresh_index
+from openeo_gip.catalog.index import Failure, index_path, read_index, refresh_index
 from openeo_gip.catalog.records import CollectionRecord
 from openeo_gip.catalog.scan import ScanError, Source, build_record
 from openeo_gip.config import Config
@@ -100,7 +100,7 @@ class _UserIndex:
     stamp: tuple[int, int, int] | None = None
     checked: float = 0.0
     records: dict[str, CollectionRecord] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)  # collection id -> why its source is not usable
+    failed: dict[str, Failure] = field(default_factory=dict)  # collection id -> why its source gives none
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -131,7 +131,8 @@ class PrivateCatalogs:
         """Why the user's source of that id gives no collection (as of the last look at their files)."""
         with self._lock:
             state = self._users.get(user_id)
-        return state.failed.get(collection_id) if state is not None else None
+        failure = state.failed.get(collection_id) if state is not None else None
+        return failure.reason if failure is not None else None
 
     def forget(self, user_id: str) -> None:
         """Look at the user's files again on the next request (after an upload or a deletion)."""
@@ -143,10 +144,15 @@ class PrivateCatalogs:
     def _refresh(self, user_id: str, state: _UserIndex) -> None:
         folder = collections_folder(self.config, user_id)
         if not folder.is_dir():
-            state.records, state.stamp = {}, None
+            state.records, state.stamp, state.failed = {}, None, {}
             return
         try:  # refresh_index logs every folder it cannot use
-            report = refresh_index(folder, self.index_root(user_id), build=build_private_record)
+            report = refresh_index(
+                folder,
+                self.index_root(user_id),
+                build=build_private_record,
+                known_failures=state.failed.values(),
+            )
         except OSError as exc:  # e.g. a file deleted while its folder was read: keep what was known
             log.warning("user %s: collections not refreshed: %s", user_id, exc)
             return

@@ -4,10 +4,12 @@
 the folders the caller allows (the data root and the user's own workspace), so a graph can never read
 another user's files or the server's; http(s) answers are size-capped and time-limited.
 
-Every http(s) address, each redirect hop included, must also resolve to public internet addresses only
-(``check_address``) unless the operator sets ``[remote] allow_private_addresses``: otherwise any user could
-make the server request its own loopback services (the API, Dask's scheduler), the lab's private machines
-or a cloud's metadata service at 169.254.169.254.
+Every http(s) address must also resolve to public internet addresses only (``check_address``) unless the
+operator sets ``[remote] allow_private_addresses``: otherwise any user could make the server request its
+own loopback services (the API, Dask's scheduler), the lab's private machines or a cloud's metadata
+service at 169.254.169.254. What this module fetches has each redirect hop checked. Two gaps remain: the
+name is resolved again when connecting (a host could answer differently the second time), and GDAL,
+which reads remote rasters itself, follows redirects unchecked; docs/data.md advises a firewall.
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ class Reader:
     """Reads documents for one request: http(s), or local files inside ``allowed`` folders.
 
     ``check`` vets every http(s) address first (documents, redirects, and the asset hrefs the caller
-    hands to GDAL); it remembers the hosts it has passed for as long as this reader lives."""
+    hands to GDAL); it remembers the hosts it has passed for as long as this reader lives. GDAL then
+    reads the assets itself and follows their redirects unchecked (see ``remote``)."""
 
     def __init__(self, allowed: list[Path], fail: Failure, allow_private: bool = False):
         self.allowed = allowed

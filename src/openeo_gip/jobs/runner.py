@@ -200,7 +200,8 @@ class JobRunner:
                 )
             finally:
                 stats["thread_seconds"] = time.thread_time() - thread_started
-                stats |= (metering.collect(client, job.id) if client is not None else None) or {}
+                if client is not None:
+                    stats |= metering.collect(client, job.id) or {}
             # Before the status says "finished", so a client seeing it also finds the copies in /files.
             export_job_results(self.config, job.user_id, job.id, folder, paths, context.exports, logger)
             assets = [describe(path, folder) for path in paths]
