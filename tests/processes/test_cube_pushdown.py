@@ -181,3 +181,19 @@ def test_ndvi_right_after_load_collection_reads_each_band_as_its_own_array(s2, c
     assert len(dict(optimised.__dask_graph__())) == cube.data.npartitions == len(DATES)  # one chunk each
     red, nir = (np.stack([_expected(s2, band, i) for i in range(len(DATES))]) for band in ("B04", "B08"))
     np.testing.assert_allclose(cube.values, (nir - red) / (nir + red), rtol=1e-6, equal_nan=True)
+
+
+def test_ndvi_with_a_target_band_reads_each_file_once(s2, context, opened):
+    """The cube is kept whole beside the index, so the index takes its bands from it: no second read."""
+    nodes = {
+        "load": _node("load_collection", id="S2", spatial_extent=None, temporal_extent=None),
+        "first": _node("filter_temporal", "load", extent=["2023-01-01", "2023-01-11"]),
+        "index": _node("ndvi", "first", nir="B08", red="B04", target_band="NDVI"),
+    }
+    nodes["index"]["result"] = True
+    cube = run_process({"process_graph": nodes}, context)
+    values = cube.values
+    read = [path for path, box in opened if box is not None]
+    assert sorted(read) == sorted(str(s2.path(band, 0)) for band in s2.bands)  # once each
+    red, nir = _expected(s2, "B04", 0), _expected(s2, "B08", 0)
+    np.testing.assert_allclose(values[0, -1], (nir - red) / (nir + red), rtol=1e-6, equal_nan=True)
