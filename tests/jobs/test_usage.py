@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import types
 
 import dask
 import dask.array as da
@@ -12,7 +13,10 @@ import rasterio
 import requests
 from distributed import Client, LocalCluster, get_task_stream
 
+from openeo_gip.engine.values import ProcessContext
 from openeo_gip.jobs import metering
+from openeo_gip.jobs.execute import execute
+from tests.catalog.conftest import scan
 from tests.conftest import make_config
 from tests.jobs.conftest import create_job, wait_for
 from tests.jobs.slow_graph import expected_mean, mean_over_time_graph, write_many_dates
@@ -152,3 +156,31 @@ class TestProgress:
         (asset,) = stac["assets"].values()
         with rasterio.open(asset["href"]) as tif:
             np.testing.assert_allclose(tif.read(), expected_mean(s2), rtol=1e-5)
+
+
+def test_each_saved_result_has_its_share_of_the_progress(client, s2, tmp_path):
+    """Two save_result nodes: the first result's tasks move the progress up to one half only, however
+    many tasks the job had before; the second takes it from there to just under 1."""
+    nodes = mean_over_time_graph()["process_graph"]
+    nodes["save"].pop("result")
+    nodes["again"] = {
+        "process_id": "save_result",
+        "arguments": {"data": {"from_node": "load"}, "format": "netCDF"},
+        "result": True,
+    }
+    catalog = scan(tmp_path / "data", tmp_path / "system")
+    reported: list[float] = []
+    with client.as_current():  # as the server's client is (set_as_default)
+        written = execute(
+            {"process_graph": nodes},
+            ProcessContext(services=types.SimpleNamespace(catalog=catalog)),
+            tmp_path / "out",
+            client=client,
+            on_progress=reported.append,
+            job_id="job-two-results",
+        )
+    assert [path.parent.name for path in written] == ["part-1", "part-2"]
+    halves = [value for value in reported if value <= 0.5], [value for value in reported if value > 0.5]
+    assert halves[0] and halves[1] and reported == halves[0] + halves[1], reported  # first, then second
+    assert max(halves[0]) == pytest.approx(0.495) and max(reported) == pytest.approx(0.995)
+    metering.collect(client, "job-two-results")

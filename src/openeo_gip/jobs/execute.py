@@ -58,17 +58,21 @@ def execute(
     requests = list(ctx.saved) or [_default_save(result)]
     written: list[Path] = []
     share = 1.0 / len(requests)
+
+    def figures() -> dict | None:
+        return metering.snapshot(client, job_id) if client is not None and job_id else None
+
     for index, request in enumerate(requests):
         if should_stop():
             raise JobCanceled()
+        before = figures() or {"tasks": 0, "done": 0}
 
-        def partial(fraction: float, index: int = index) -> None:
-            figures = metering.snapshot(client, job_id) if client is not None and job_id else None
-            if figures and figures["tasks"]:
-                # All tasks of the job seen so far; never 1 before the files are written.
-                on_progress(0.99 * figures["done"] / figures["tasks"])
-            else:
-                on_progress((index + fraction * 0.9) * share)
+        def partial(fraction: float, index: int = index, before: dict = before) -> None:
+            now = figures()
+            if now and now["tasks"] > before["tasks"]:  # the tasks of this result, from the scheduler
+                fraction = (now["done"] - before["done"]) / (now["tasks"] - before["tasks"])
+            # This result's share of the job; never all of it before its files are written.
+            on_progress((index + 0.99 * min(fraction, 1.0)) * share)
 
         with metering.tagged(job_id):
             data = _computed(request.data, client, should_stop, partial)
