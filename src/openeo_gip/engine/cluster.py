@@ -39,10 +39,6 @@ class DaskCluster:
         with self._lock:
             if self._client is None:
                 self._client = self._start()
-                # Counts each batch job's task time, progress and memory (jobs/metering.py).
-                from openeo_gip.jobs.metering import install
-
-                install(self._client)
             return self._client
 
     def _start(self) -> Client:

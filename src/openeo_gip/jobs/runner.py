@@ -59,6 +59,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._last_recovery = time.monotonic()
+        self._metered: Any = None  # the Dask client the job meter was installed through
 
     # -- control ----------------------------------------------------------------------------------------
 
@@ -185,6 +186,9 @@ class JobRunner:
             context = ProcessContext(services=self.services, user=user, log=logger, job_id=job.id)
             cluster = getattr(self.services, "cluster", None)
             client = cluster.client() if cluster is not None else None
+            if client is not None and client is not self._metered:
+                metering.install(client)  # counts each job's tasks (jobs/metering.py); once per client
+                self._metered = client
             thread_started = time.thread_time()
             try:
                 paths = execute(
