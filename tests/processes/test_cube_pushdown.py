@@ -197,3 +197,25 @@ def test_ndvi_with_a_target_band_reads_each_file_once(s2, context, opened):
     assert sorted(read) == sorted(str(s2.path(band, 0)) for band in s2.bands)  # once each
     red, nir = _expected(s2, "B04", 0), _expected(s2, "B08", 0)
     np.testing.assert_allclose(values[0, -1], (nir - red) / (nir + red), rtol=1e-6, equal_nan=True)
+
+
+def test_filter_labels_keeps_the_read_narrowable_by_later_filters(s2, context, opened):
+    """After filter_labels the cube is still a raw read, so a later filter_bbox reads just its window."""
+    keep_early_march = {
+        "in": {
+            "process_id": "date_between",
+            "arguments": {"x": {"from_parameter": "value"}, "min": "2023-03-01", "max": "2023-03-10"},
+            "result": True,
+        }
+    }
+    nodes = {
+        "load": _node("load_collection", id="S2", spatial_extent=None, temporal_extent=None),
+        "red": _node("filter_bands", "load", bands=["B04"]),
+        "dates": _node("filter_labels", "red", dimension="t", condition={"process_graph": keep_early_march}),
+        "box": _node("filter_bbox", "dates", extent=_small_bbox(s2, 70, 100, 6, 9)),
+    }
+    nodes["box"]["result"] = True
+    values = run_process({"process_graph": nodes}, context).values
+    assert {path for path, _ in opened} == {str(s2.path("B04", 1))}
+    assert [box for _, box in opened if box] == [(70, 100, 6, 9)]  # the window, not its tiles
+    assert np.array_equal(values[0, 0], _expected(s2, "B04", 1)[70:76, 100:109], equal_nan=True)

@@ -42,7 +42,7 @@ def load_cube(record: CollectionRecord, **selection: Any) -> xr.DataArray:
 
 
 @dataclass(frozen=True)
-class Source:
+class ReadPlan:
     """What a cube straight from the reader reads: its items (one per time), bands and pixel window of the
     collection grid. A part of it (``narrowed``) builds a cube that opens and reads only that part."""
 
@@ -53,7 +53,7 @@ class Source:
     dtype: np.dtype
     chunks: int | None = None
 
-    def narrowed(self, selection: dict[str, Any]) -> Source | None:
+    def narrowed(self, selection: dict[str, Any]) -> ReadPlan | None:
         """The part an ``isel`` selection (``t``/``bands``: positions or a slice; ``y``/``x``: a slice with
         step 1) keeps; None when the selection is of another kind (the caller then slices the cube)."""
         items, bands, window = self.items, self.bands, list(self.window)
@@ -90,7 +90,7 @@ def select_source(
     properties: dict | None = None,
     chunks: int | None = None,
     process: str = "load_collection",
-) -> Source:
+) -> ReadPlan:
     """The items, bands and window of ``record`` that a cube of it, cut to the extents, bands and item
     properties given, reads (``build_cube`` makes the cube).
 
@@ -116,10 +116,10 @@ def select_source(
             reason="no data of the collection matches the property filters",
         )
     dtype = _output_dtype(record, band_names)
-    return Source(record, tuple(items), tuple(band_names), window, dtype, chunks)
+    return ReadPlan(record, tuple(items), tuple(band_names), window, dtype, chunks)
 
 
-def build_cube(source: Source, keep_bands: bool = True) -> xr.DataArray:
+def build_cube(source: ReadPlan, keep_bands: bool = True) -> xr.DataArray:
     """The lazy cube reading exactly ``source``: a dask task per chunk, band and time. A source of one
     band with ``keep_bands=False`` gives the cube without the ``bands`` dimension (that band's values)."""
     record, items, band_names, dtype = source.record, source.items, list(source.bands), source.dtype

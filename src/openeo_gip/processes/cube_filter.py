@@ -121,13 +121,20 @@ def _positions_in_wavelengths(cube: xr.DataArray, ranges: list) -> list[int]:
 
 
 @process()
-def filter_labels(data: xr.DataArray, condition: Callback, dimension: str, context: Any = None):
+def filter_labels(
+    data: xr.DataArray,
+    condition: Callback,
+    dimension: str,
+    context: Any = None,
+    *,
+    ctx: ProcessContext | None = None,
+):
     cube = require_cube(data, "filter_labels")
     require_dimension(cube, dimension)
     # One call per label (not per pixel): dimensions have few labels.
     labels = labels_of(cube, dimension)
     keep = [i for i, label in enumerate(labels) if condition(value=label, context=context)]
-    return cube.isel({dimension: keep})
+    return sliced(cube, {dimension: keep}, ctx)
 
 
 @process()

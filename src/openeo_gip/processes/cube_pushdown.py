@@ -2,7 +2,7 @@
 filters of it) is built anew from the narrowed reader source, so files, bands, dates and pixel windows
 outside the slice are never opened or read. Dask alone would only skip whole chunks.
 
-The evaluation context maps the dask name of each such cube to its ``reader.Source``; any other process
+The evaluation context maps the dask name of each such cube to its ``reader.ReadPlan``; any other process
 makes a new dask name, so a cube that was computed on is never mistaken for the raw read.
 """
 
