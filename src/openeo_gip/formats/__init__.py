@@ -132,6 +132,34 @@ def file_formats() -> dict:
     return {"input": INPUT_FORMATS, "output": OUTPUT_FORMATS}
 
 
+def find_input_format(name: Any, options: Any, process: str) -> str:
+    """The input format called ``name`` (any letter case) as /file_formats spells it, after checking that
+    ``options`` are its own; errors name ``process``."""
+    known = next(
+        (known for known in INPUT_FORMATS if isinstance(name, str) and known.lower() == name.lower()), None
+    )
+    if known is None:
+        raise ApiError(
+            "FormatUnsuitable",
+            f"{process} cannot read the format {name!r}; use one of {', '.join(INPUT_FORMATS)}.",
+            status=400,
+        )
+    if options is not None and not isinstance(options, dict):
+        raise ApiError(
+            "ProcessParameterInvalid", process=process, parameter="options", reason="an object is expected"
+        )
+    unknown = sorted(set(options or {}) - set(INPUT_FORMATS[known]["parameters"]))
+    if unknown:
+        reason = f"{known} has no option {', '.join(unknown)}"
+        raise ApiError("ProcessParameterInvalid", process=process, parameter="options", reason=reason)
+    return known
+
+
+def unsuitable(what: str, format_name: str, reason: Any) -> ApiError:
+    """``what`` (a file or address) cannot be read as the format the graph names."""
+    return ApiError("FormatUnsuitable", f"{what} cannot be read as {format_name}: {reason}", status=400)
+
+
 def find_output_format(name: str) -> str:
     """The output format called ``name`` (any letter case), spelled as /file_formats lists it."""
     for known in OUTPUT_FORMATS:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import xarray as xr
 
@@ -22,6 +21,7 @@ from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
 from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.formats import find_input_format, unsuitable
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.registry import process
@@ -42,8 +42,7 @@ _SIGNATURES = {
 def load_uploaded_files(
     paths: list, format: str, options: dict | None = None, *, ctx: ProcessContext
 ) -> xr.DataArray:
-    name = _input_format(format)
-    _check_options(name, options)
+    name = find_input_format(format, options, PROCESS)
     if not isinstance(paths, list) or not paths:
         raise invalid(PROCESS, "paths", "give at least one file path")
     files = _resolved(paths, ctx)
@@ -54,33 +53,10 @@ def load_uploaded_files(
     try:
         record = raster_record("uploaded", "file", files[0].parent, files, Sidecar())
     except (ScanError, ValueError, OSError) as exc:
-        raise _unsuitable(", ".join(paths), name, str(exc)) from None
+        raise unsuitable(", ".join(paths), name, str(exc)) from None
     if record.problems:  # a file left out would silently change the result: refuse instead
-        raise _unsuitable(", ".join(paths), name, record.problems[0])
+        raise unsuitable(", ".join(paths), name, record.problems[0])
     return cube_from_record(record, None, None, None, None, process_id=PROCESS, what=", ".join(paths))
-
-
-def _input_format(format: Any) -> str:
-    from openeo_gip.formats import INPUT_FORMATS
-
-    for known in INPUT_FORMATS:
-        if isinstance(format, str) and known.lower() == format.lower():
-            return known
-    raise ApiError(
-        "FormatUnsuitable",
-        f"{PROCESS} cannot read the format {format!r}; use one of {', '.join(INPUT_FORMATS)}.",
-        status=400,
-    )
-
-
-def _check_options(name: str, options: Any) -> None:
-    from openeo_gip.formats import INPUT_FORMATS
-
-    if options is not None and not isinstance(options, dict):
-        raise invalid(PROCESS, "options", "an object is expected")
-    unknown = sorted(set(options or {}) - set(INPUT_FORMATS[name]["parameters"]))
-    if unknown:
-        raise invalid(PROCESS, "options", f"{name} has no option {', '.join(unknown)}")
 
 
 def _resolved(paths: list, ctx: ProcessContext) -> list[Path]:
@@ -103,10 +79,10 @@ def _check_signature(file: Path, path: str, name: str) -> None:
     with file.open("rb") as handle:
         head = handle.read(8)
     if not any(head.startswith(signature) for signature in _SIGNATURES[name]):
-        raise _unsuitable(path, name, "the file is not in this format")
+        raise unsuitable(path, name, "the file is not in this format")
     if name == "netCDF" and file.suffix.lower() not in (".nc", ".nc4"):
         # The reader picks the netCDF way of reading (variables, time coordinate) by the name.
-        raise _unsuitable(path, name, "netCDF files need the extension .nc or .nc4")
+        raise unsuitable(path, name, "netCDF files need the extension .nc or .nc4")
 
 
 def _vector_cube(files: list[Path], paths: list[str]) -> xr.DataArray:
@@ -115,7 +91,7 @@ def _vector_cube(files: list[Path], paths: list[str]) -> xr.DataArray:
         try:
             document = json.loads(file.read_bytes())
         except (ValueError, UnicodeDecodeError):
-            raise _unsuitable(path, "GeoJSON", "not JSON") from None
+            raise unsuitable(path, "GeoJSON", "not JSON") from None
         features_of_geojson(document, PROCESS, "paths")  # refuses what is not GeoJSON
         if document.get("type") == "FeatureCollection":
             features += document["features"]
@@ -124,7 +100,3 @@ def _vector_cube(files: list[Path], paths: list[str]) -> xr.DataArray:
         else:  # a bare geometry
             features.append({"type": "Feature", "geometry": document, "properties": {}})
     return load_geojson({"type": "FeatureCollection", "features": features})
-
-
-def _unsuitable(what: str, format_name: str, reason: Any) -> ApiError:
-    return ApiError("FormatUnsuitable", f"{what} cannot be read as {format_name}: {reason}", status=400)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urlparse
 
 import xarray as xr
@@ -25,6 +24,7 @@ from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
 from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.formats import find_input_format, unsuitable
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.cube_load_result import result_file_for_url
@@ -34,30 +34,17 @@ from openeo_gip.processes.vector_processes import load_geojson
 
 @process()
 def load_url(url: str, format: str, options: dict | None = None, *, ctx: ProcessContext) -> xr.DataArray:
-    from openeo_gip.formats import INPUT_FORMATS
 
     if not isinstance(url, str) or not is_http(url):
         raise invalid("load_url", "url", "only http(s) addresses; files on this server: use load_stac")
-    name = next(
-        (known for known in INPUT_FORMATS if isinstance(format, str) and known.lower() == format.lower()),
-        None,
-    )
-    if name is None:
-        raise ApiError(
-            "FormatUnsuitable",
-            f"load_url cannot read the format {format!r}; use one of {', '.join(INPUT_FORMATS)}.",
-            status=400,
-        )
-    unknown = sorted(set(options or {}) - set(INPUT_FORMATS[name]["parameters"]))
-    if unknown:
-        raise invalid("load_url", "options", f"{name} has no option {', '.join(unknown)}")
+    name = find_input_format(format, options, "load_url")
     local = result_file_for_url(url, ctx)  # one of this server's own signed result links
     check = address_check(_failure, ctx.services.config.remote.allow_private_addresses)
     if name == "GeoJSON":
         try:
             document = json.loads(local.read_bytes() if local else fetch_bytes(url, _failure, check))
         except ValueError:
-            raise _unsuitable(url, name, "not JSON") from None
+            raise unsuitable(url, name, "not JSON") from None
         return load_geojson(document)
     if name == "GTiff" and local is None:
         record = _remote_raster_record(url, check)
@@ -68,7 +55,7 @@ def load_url(url: str, format: str, options: dict | None = None, *, ctx: Process
         try:
             record = raster_record(_file_id(url), "file", local, [local], Sidecar())
         except (ScanError, ValueError, OSError) as exc:
-            raise _unsuitable(url, name, str(exc)) from None
+            raise unsuitable(url, name, str(exc)) from None
     return cube_from_record(record, None, None, None, None, process_id="load_url", what=url)
 
 
@@ -79,9 +66,7 @@ def _remote_raster_record(url: str, check: AddressCheck) -> CollectionRecord:
     try:
         headers = read_headers(url)
     except Exception as exc:  # GDAL's errors: not a raster, or a raster without CRS
-        raise _unsuitable(
-            url, "GTiff", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        ) from None
+        raise unsuitable(url, "GTiff", str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     stem = PurePosixPath(urlparse(url).path).stem
     when = NamePattern().parse(stem).datetime or (headers[0].datetime if headers else None)
     item = Item(when)
@@ -119,7 +104,3 @@ def _file_id(url: str) -> str:
 
 def _failure(reason: str) -> ApiError:
     return invalid("load_url", "url", reason)
-
-
-def _unsuitable(url: str, format_name: str, reason: Any) -> ApiError:
-    return ApiError("FormatUnsuitable", f"{url} cannot be read as {format_name}: {reason}", status=400)
