@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".nc", ".nc4", ".zarr"}
 MULTIDIM_SUFFIXES = {".nc", ".nc4", ".zarr"}
+# The first bytes of the raster files users may bring: TIFF/BigTIFF in both byte orders; netCDF-3 and
+# netCDF-4 (HDF5). What a file's name promises is checked against them before GDAL sees the file.
+SIGNATURES = {
+    "GTiff": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+    "netCDF": (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n"),
+}
 # GeoTIFF metadata items that become STAC item properties.
 PROPERTY_TAGS = {
     "CLOUD_COVER": "eo:cloud_cover",
@@ -39,6 +45,13 @@ class BandHeader:
     name: str | None
     datetime: str | None
     properties: dict = field(default_factory=dict)
+
+
+def has_signature(path: Path, format_name: str) -> bool:
+    """Whether the file starts like a file of that format (one of ``SIGNATURES``)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    return head.startswith(SIGNATURES[format_name])
 
 
 def is_raster(path: Path) -> bool:

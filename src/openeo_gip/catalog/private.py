@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openeo_gip.catalog.headers import is_raster
+from openeo_gip.catalog.gdal_open import read_driver
+from openeo_gip.catalog.headers import SIGNATURES, has_signature, is_raster
 from openeo_gip.catalog.index import Failure, index_path, read_index, refresh_index
 from openeo_gip.catalog.records import CollectionRecord
 from openeo_gip.catalog.scan import ScanError, Source, build_record
@@ -32,13 +33,6 @@ log = logging.getLogger(__name__)
 
 COLLECTIONS_FOLDER = "collections"
 _CHECK_SECONDS = 1.0
-# First bytes of the formats a workspace collection may hold (classic and big TIFF, netCDF 3 and 4/HDF5).
-_MAGIC = {
-    ".tif": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
-    ".tiff": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
-    ".nc": (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF"),
-    ".nc4": (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF"),
-}
 
 
 def collections_folder(config: Config, user_id: str) -> Path:
@@ -86,12 +80,8 @@ def check_files(path: Path) -> None:
 
 
 def _check_magic(file: Path) -> None:
-    expected = _MAGIC.get(file.suffix.lower())
-    if expected is None:
-        return
-    with open(file, "rb") as handle:
-        start = handle.read(4)
-    if not start.startswith(expected):
+    format_name = read_driver(file)
+    if format_name in SIGNATURES and not has_signature(file, format_name):
         raise ScanError(f"{file.name} is not a {file.suffix.lower().lstrip('.')} file")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from openeo_gip.catalog.headers import has_signature
 from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
 from openeo_gip.engine.values import ProcessContext
@@ -31,11 +32,6 @@ from openeo_gip.workspace import files_folder
 from openeo_gip.workspace.paths import resolve_in
 
 PROCESS = "load_uploaded_files"
-# The first bytes of each raster format: TIFF/BigTIFF in both byte orders; netCDF-3 and netCDF-4 (HDF5).
-_SIGNATURES = {
-    "GTiff": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
-    "netCDF": (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n"),
-}
 
 
 @process()
@@ -76,9 +72,7 @@ def _resolved(paths: list, ctx: ProcessContext) -> list[Path]:
 
 
 def _check_signature(file: Path, path: str, name: str) -> None:
-    with file.open("rb") as handle:
-        head = handle.read(8)
-    if not any(head.startswith(signature) for signature in _SIGNATURES[name]):
+    if not has_signature(file, name):
         raise unsuitable(path, name, "the file is not in this format")
     if name == "netCDF" and file.suffix.lower() not in (".nc", ".nc4"):
         # The reader picks the netCDF way of reading (variables, time coordinate) by the name.
