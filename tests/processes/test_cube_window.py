@@ -93,3 +93,12 @@ def test_bad_sizes_are_parameter_errors():
     with pytest.raises(ApiError) as error:
         window(cube, [5, 1], boundary="trim")
     assert error.value.code == "ProcessParameterInvalid" and error.value.status == 400
+
+
+def test_attributes_and_crs_carry_over_once_the_blocks_are_reduced():
+    cube = make_cube(height=7, width=5)
+    cube.attrs.update(long_name="reflectance", units="1")
+    for boundary in ("pad", "trim"):
+        out = window(cube, [2, 3], boundary=boundary)
+        assert out.attrs["long_name"] == "reflectance" and out.attrs["units"] == "1"
+        assert "spatial_ref" in out.coords and out.rio.crs == cube.rio.crs

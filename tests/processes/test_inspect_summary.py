@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dask.array as da
+import numpy as np
 import xarray as xr
 
 from openeo_gip.engine.values import ArrayView
@@ -38,3 +39,9 @@ def test_cubes_and_lazy_arrays_are_described_without_computing():
     assert summary["labels"]["bands"] == ["B02", "B04", "B08"]
     assert summary["labels"]["t"][0] == "2021-01-05T00:00:00Z"
     assert summary["crs"].endswith("32631")
+
+
+def test_only_dimensions_with_coordinates_have_their_labels_listed():
+    cube = xr.DataArray(np.zeros((2, 3)), dims=("bands", "x"), coords={"bands": ["a", "b"]})
+    summary = summarise(cube)
+    assert summary["labels"] == {"bands": ["a", "b"]} and summary["shape"] == [2, 3]

@@ -3,9 +3,12 @@ shapely predicates and hand-computed grids."""
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import shapely
+import xarray as xr
 
 from openeo_gip.engine.execute import run_process
 from openeo_gip.engine.values import ProcessContext
@@ -130,3 +133,85 @@ def test_random_points_spread_uniformly_over_a_polygon():
     assert len(np.unique(xy, axis=0)) == 2000
     left = (xy[:, 0] < 50).mean()
     assert 0.45 < left < 0.55  # half the area, about half the points
+
+
+def refusal(process_id: str, **arguments) -> ApiError:
+    with pytest.raises(ApiError) as error:
+        run(process_id, **arguments)
+    assert error.value.code == "ProcessParameterInvalid" and error.value.status == 400
+    return error.value
+
+
+def test_vector_processes_refuse_what_is_not_a_vector_cube():
+    raster = xr.DataArray(np.zeros((2, 2)), dims=("y", "x"))
+    for process_id, parameter, extra in [
+        ("filter_vector", "data", {"geometries": candidates_cube()}),
+        ("vector_to_regular_points", "data", {"distance": 10}),
+        ("vector_to_random_points", "data", {}),
+        ("vector_buffer", "geometries", {"distance": 5}),
+        ("vector_reproject", "data", {"projection": 4326}),
+    ]:
+        error = refusal(process_id, **{parameter: raster}, **extra)
+        assert error.fields["parameter"] == parameter and "vector data cube" in error.message
+
+
+def test_regular_points_refuse_a_tiny_distance_before_building_the_grid():
+    # 1500 m at 1 m: 2.25 million cell centres, checked before any is computed
+    cube = vector_cube([shapely.box(0, 0, 1500, 1500)], UTM)
+    tracemalloc.start()
+    try:
+        error = refusal("vector_to_regular_points", data=cube, distance=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.fields["parameter"] == "distance" and "1,000,000" in error.message
+    assert peak < 5_000_000  # the grid (2 x 18 MB of coordinates) was never allocated
+
+    # a distance so small that the number of cells overflows a float, and a line of a billion steps
+    assert "1,000,000" in refusal("vector_to_regular_points", data=cube, distance=1e-300).message
+    line = vector_cube([shapely.LineString([(0, 0), (1000, 0)])], UTM)
+    assert "1,000,000" in refusal("vector_to_regular_points", data=line, distance=1e-6).message
+
+    # the limit is for the whole cube: two 800 m squares fit one by one (640,000 points), not together
+    squares = vector_cube([shapely.box(0, 0, 800, 800), shapely.box(0, 0, 800, 800)], UTM)
+    refusal("vector_to_regular_points", data=squares, distance=1)
+    one = run("vector_to_regular_points", data=squares.isel(geometry=[0]), distance=1)
+    assert len(geometries_of(one)[0].geoms) == 640_000
+
+
+def test_regular_points_in_far_apart_parts_and_nested_collections():
+    # two 3 m squares 5 km apart: one grid from the upper-left corner, but only the parts' cells built
+    far = shapely.MultiPolygon([shapely.box(0, 0, 3, 3), shapely.box(5_000, 5_000, 5_003, 5_003)])
+    nested = shapely.GeometryCollection(
+        [shapely.MultiPolygon([shapely.box(0, 0, 2, 2)]), shapely.MultiPoint([(9, 9)])]
+    )
+    out = run("vector_to_regular_points", data=vector_cube([far, nested], UTM), distance=1)
+    points = [shapely.get_coordinates(g).tolist() for g in geometries_of(out)]
+    top = [[5_000.5 + i, 5_002.5 - j] for j in range(3) for i in range(3)]
+    assert points[0] == top + [[0.5 + i, 2.5 - j] for j in range(3) for i in range(3)]
+    assert points[1] == [[9, 9], [0.5, 1.5], [1.5, 1.5], [0.5, 0.5], [1.5, 0.5]]
+
+
+def test_random_points_in_a_thin_diagonal_polygon_draw_in_bounded_batches():
+    # 10 cm wide along the diagonal of a 1 km square: 1 draw in 7,000 lands inside; without a cap on the
+    # batch, 1,000 points meant one batch of 10 million draws (180 MB)
+    thin = shapely.LineString([(0, 0), (1000, 1000)]).buffer(0.05)
+    cube = vector_cube([thin], UTM)
+    tracemalloc.start()
+    try:
+        out = run("vector_to_random_points", data=cube, geometry_count=1000, seed=5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    sample = geometries_of(out)[0]
+    assert len(np.unique(shapely.get_coordinates(sample), axis=0)) == 1000
+    assert shapely.contains(thin, sample)
+    assert peak < 60_000_000
+
+
+def test_random_points_limit_names_the_parameter_that_set_the_number():
+    cube = vector_cube([shapely.box(0, 0, 10, 10), shapely.box(20, 20, 30, 30)], UTM)
+    error = refusal("vector_to_random_points", data=cube, total_count=2_000_000)
+    assert error.fields["parameter"] == "total_count" and "1,000,000" in error.message
+    error = refusal("vector_to_random_points", data=cube, geometry_count=600_000)
+    assert error.fields["parameter"] == "geometry_count"

@@ -13,7 +13,7 @@ import xarray as xr
 from rasterio.transform import Affine
 
 from openeo_gip.engine.values import ArrayView, Callback
-from openeo_gip.processes.cube_common import invalid, keep_metadata, require_cube, require_dimension
+from openeo_gip.processes.cube_common import invalid, require_cube, require_dimension
 from openeo_gip.processes.cube_reduce import finish_reduction
 from openeo_gip.processes.cube_zonal import grid_transform
 from openeo_gip.processes.registry import process
@@ -63,7 +63,7 @@ def aggregate_spatial_window(
     coarse = Affine(
         transform.a * size_x, 0, first_x - transform.a / 2, 0, transform.e * size_y, first_y - transform.e / 2
     )
-    reduced = keep_metadata(reduced.transpose(*order), cube)
+    reduced = reduced.transpose(*order)  # finish_reduction kept the attributes and CRS
     return reduced.rio.write_transform(coarse) if cube.rio.crs is not None else reduced
 
 

@@ -79,8 +79,6 @@ def _cube(cube: xr.DataArray) -> dict:
 
 
 def _labels(cube: xr.DataArray, dim: str) -> list:
-    if dim not in cube.coords:
-        return list(range(cube.sizes[dim]))
     return [_json(label_to_json(v)) if not hasattr(v, "geom_type") else v.geom_type for v in cube[dim].values]
 
 

@@ -28,6 +28,18 @@ def is_vector_cube(value: Any) -> bool:
     return isinstance(value, xr.DataArray) and GEOMETRY in value.dims
 
 
+def require_vector(value: Any, process_id: str, parameter: str = "data") -> xr.DataArray:
+    """``value`` when it is a vector cube, else a parameter error."""
+    if not is_vector_cube(value):
+        raise invalid(process_id, parameter, "a vector data cube is expected")
+    return value
+
+
+def is_present(geometry: Any) -> bool:
+    """Whether a geometry of a vector cube is there: neither missing (None) nor empty."""
+    return geometry is not None and not geometry.is_empty
+
+
 def vector_crs(cube: xr.DataArray) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(cube.attrs.get("crs", WGS84_NAME))
 

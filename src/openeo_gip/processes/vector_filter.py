@@ -11,13 +11,7 @@ import xarray as xr
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_zonal import union_in_crs
 from openeo_gip.processes.registry import process
-from openeo_gip.processes.vector_common import (
-    GEOMETRY,
-    as_vector_cube,
-    geometries_of,
-    is_vector_cube,
-    vector_crs,
-)
+from openeo_gip.processes.vector_common import GEOMETRY, geometries_of, is_present, require_vector, vector_crs
 
 # The base geometry is the first operand: "contains" keeps the candidates the base contains.
 RELATIONS = {
@@ -34,15 +28,13 @@ RELATIONS = {
 
 @process()
 def filter_vector(data: xr.DataArray, geometries: Any, relation: str = "intersects") -> xr.DataArray:
-    if not is_vector_cube(data):
-        raise invalid("filter_vector", "data", "a vector data cube is expected")
+    require_vector(data, "filter_vector")
     if relation not in RELATIONS:
         raise invalid("filter_vector", "relation", f"use one of {', '.join(RELATIONS)}")
-    base = union_in_crs(as_vector_cube(geometries, "filter_vector", "geometries"), vector_crs(data),
-                        "filter_vector", "geometries")  # fmt: skip
+    base = union_in_crs(geometries, vector_crs(data), "filter_vector", "geometries")
     candidates = geometries_of(data)
-    present = np.array([g is not None and not g.is_empty for g in candidates], dtype=bool)
+    present = np.array([is_present(g) for g in candidates], dtype=bool)
     keep = np.zeros(len(candidates), dtype=bool)
     if present.any():
-        keep[present] = RELATIONS[relation](base, np.asarray(list(candidates[present]), dtype=object))
+        keep[present] = RELATIONS[relation](base, candidates[present])
     return data.isel({GEOMETRY: np.flatnonzero(keep)})

@@ -16,8 +16,8 @@ from openeo_gip.processes.vector_common import (
     features_of_geojson,
     geojson_to_vector_cube,
     geometries_of,
-    is_vector_cube,
     require_metres,
+    require_vector,
     transform_geometries,
     vector_crs,
     with_geometries,
@@ -65,8 +65,7 @@ def _table(rows: list[list]) -> np.ndarray:
 
 @process()
 def vector_buffer(geometries: xr.DataArray, distance: float) -> xr.DataArray:
-    if not is_vector_cube(geometries):
-        raise invalid("vector_buffer", "geometries", "a vector data cube is expected")
+    require_vector(geometries, "vector_buffer", "geometries")
     if distance == 0:
         raise invalid("vector_buffer", "distance", "the distance must not be zero")
     crs = require_metres(geometries)
@@ -76,8 +75,7 @@ def vector_buffer(geometries: xr.DataArray, distance: float) -> xr.DataArray:
 
 @process()
 def vector_reproject(data: xr.DataArray, projection: Any, dimension: str | None = None) -> xr.DataArray:
-    if not is_vector_cube(data):
-        raise invalid("vector_reproject", "data", "a vector data cube is expected")
+    require_vector(data, "vector_reproject")
     if dimension is not None and dimension != GEOMETRY:
         raise process_error(
             "DimensionNotAvailable", f"The vector cube has no geometry dimension '{dimension}'."
