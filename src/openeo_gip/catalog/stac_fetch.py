@@ -74,9 +74,10 @@ class Reader:
         except (OSError, UnicodeDecodeError) as exc:
             raise self.fail(f"{href} cannot be read ({type(exc).__name__})") from None
 
-    def json(self, href: str) -> dict[str, Any]:
+    def json(self, href: str, text: str | None = None) -> dict[str, Any]:
+        """The STAC document at ``href`` (or ``text``, when the caller fetched it)."""
         try:
-            document = json.loads(self.text(href))
+            document = json.loads(self.text(href) if text is None else text)
         except ValueError:
             raise self.fail(f"{href} is not a JSON document") from None
         if not isinstance(document, dict):
@@ -164,13 +165,7 @@ def _next_page(href: str, link: dict, reader: Reader) -> dict:
     if not is_http(href):
         raise reader.fail(f"{href}: a POST link must be an http(s) address")
     body = fetch_bytes(href, reader.fail, reader.check, method="POST", json=link.get("body") or {})
-    try:
-        page = json.loads(body)
-    except ValueError:
-        raise reader.fail(f"{href} is not a JSON document") from None
-    if not isinstance(page, dict):
-        raise reader.fail(f"{href} is not a STAC document")
-    return page
+    return reader.json(href, body.decode("utf-8", errors="replace"))
 
 
 def _with_query(href: str, search: Search) -> str:
