@@ -14,7 +14,9 @@ import rasterio
 from openeo_gip.catalog import synthetic
 from openeo_gip.engine.execute import run_process
 from openeo_gip.engine.values import ProcessContext
+from openeo_gip.workspace import files_folder
 from tests.catalog.conftest import scan
+from tests.conftest import make_config
 
 # Two dates in March 2023, the others spread over the year.
 DATES = [dt.date(2023, m, d) for m, d in ((1, 10), (3, 3), (3, 20), (6, 1), (9, 15), (12, 1))]
@@ -219,3 +221,22 @@ def test_filter_labels_keeps_the_read_narrowable_by_later_filters(s2, context, o
     assert {path for path, _ in opened} == {str(s2.path("B04", 1))}
     assert [box for _, box in opened if box] == [(70, 100, 6, 9)]  # the window, not its tiles
     assert np.array_equal(values[0, 0], _expected(s2, "B04", 1)[70:76, 100:109], equal_nan=True)
+
+
+def test_filters_after_load_uploaded_files_narrow_its_read_too(tmp_path, opened):
+    """Every load process hands its reads to the filters that follow, not only load_collection."""
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    dem = synthetic.write_dem(files_folder(config, "u1") / "dem.tif", size=256)
+    context = ProcessContext(
+        services=types.SimpleNamespace(config=config, db=None), user=types.SimpleNamespace(id="u1")
+    )
+    west, north = dem.transform @ (100, 70)
+    box = {"west": west, "east": west + 30 * 9, "north": north, "south": north - 30 * 6, "crs": 32631}
+    nodes = {
+        "load": _node("load_uploaded_files", paths=["dem.tif"], format="GTiff"),
+        "box": _node("filter_bbox", "load", extent=box),
+    }
+    nodes["box"]["result"] = True
+    values = run_process({"process_graph": nodes}, context).values
+    assert [window for _, window in opened if window] == [(70, 100, 6, 9)]  # the window, not its tile
+    np.testing.assert_array_equal(values.reshape(6, 9), dem.elevation[70:76, 100:109])

@@ -51,6 +51,7 @@ def load_result(
         None,
         process_id="load_result",
         what=f"Batch job '{id}'",
+        ctx=ctx,
     )
 
 

@@ -56,6 +56,7 @@ def load_stac(
             properties,
             process_id="load_stac",
             what=f"The results of batch job '{job.id}'",
+            ctx=ctx,
         )
     bbox, _ = _spatial_filter(spatial_extent, "load_stac")
     wgs84_box = bbox_in_crs(bbox, WGS84, "load_stac", "spatial_extent") if bbox else None
@@ -94,6 +95,7 @@ def load_stac(
         None,  # already applied to the items themselves
         process_id="load_stac",
         what=f"The STAC resource {url}",
+        ctx=ctx,
     )
 
 

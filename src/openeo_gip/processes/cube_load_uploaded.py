@@ -52,7 +52,9 @@ def load_uploaded_files(
         raise unsuitable(", ".join(paths), name, str(exc)) from None
     if record.problems:  # a file left out would silently change the result: refuse instead
         raise unsuitable(", ".join(paths), name, record.problems[0])
-    return cube_from_record(record, None, None, None, None, process_id=PROCESS, what=", ".join(paths))
+    return cube_from_record(
+        record, None, None, None, None, process_id=PROCESS, what=", ".join(paths), ctx=ctx
+    )
 
 
 def _resolved(paths: list, ctx: ProcessContext) -> list[Path]:

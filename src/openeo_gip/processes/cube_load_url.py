@@ -56,7 +56,7 @@ def load_url(url: str, format: str, options: dict | None = None, *, ctx: Process
             record = raster_record(_file_id(url), "file", local, [local], Sidecar())
         except (ScanError, ValueError, OSError) as exc:
             raise unsuitable(url, name, str(exc)) from None
-    return cube_from_record(record, None, None, None, None, process_id="load_url", what=url)
+    return cube_from_record(record, None, None, None, None, process_id="load_url", what=url, ctx=ctx)
 
 
 def _remote_raster_record(url: str, check: AddressCheck) -> CollectionRecord:
