@@ -209,3 +209,29 @@ def test_archives_elsewhere_are_plain_files(server, headers, config, alice, fiel
 )
 def test_which_uploads_are_bundles(parts, name):
     assert bundle_folder_name(parts) == name
+
+
+def test_an_entry_name_too_long_for_the_file_system_is_refused(server, headers, config, alice, fields):
+    name = "n" * 300 + ".tif"
+    response = _put(server, headers, "collections/fields.zip", zip_bytes([*fields, (f"data/{name}", b"x")]))
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert response.json()["code"] == "FileContentInvalid"
+    assert f"entry 'data/{name}' has an unusable name" in message and "255 bytes" in message, message
+    assert _stored_files(config, alice.id) == []
+
+
+def test_a_file_named_collections_refuses_a_bundle_before_storing_it(server, headers, config, alice, fields):
+    assert _put(server, headers, "collections", b"just a file").status_code == 200
+    response = _put(server, headers, "collections/fields.zip", zip_bytes(fields))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "FilePathInvalid" and "'collections'" in response.json()["message"]
+    assert _stored_files(config, alice.id) == ["files/collections"]
+    assert _collection_ids(server, headers) == ["DEM"]
+
+
+def test_a_file_where_the_collection_folder_goes_is_refused(server, headers, config, alice, fields):
+    assert _put(server, headers, "collections/fields", b"just a file").status_code == 200
+    response = _put(server, headers, "collections/fields.zip", zip_bytes(fields))
+    assert response.status_code == 400 and response.json()["code"] == "FileOperationUnsupported"
+    assert _stored_files(config, alice.id) == ["files/collections/fields"]

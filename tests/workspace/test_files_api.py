@@ -208,3 +208,14 @@ def test_openeo_client_uploads_lists_and_downloads(server, alice, tmp_path):
     assert target.read_bytes() == source.read_bytes()
     connection.get_file("vectors/field.geojson").delete()
     assert connection.list_files() == []
+
+
+def test_names_longer_than_the_file_system_allows_are_path_errors(server, headers, app, alice):
+    longest = "é" * 127 + "x"  # 255 bytes in UTF-8: the most one name may have
+    assert requests.put(f"{server.url}/files/in/{longest}", data=b"ok", headers=headers, timeout=30).ok
+    for path in ("a" * 300, f"in/{'é' * 128}", f"{'b' * 256}/scene.tif"):
+        response = requests.put(f"{server.url}/files/{path}", data=b"x", headers=headers, timeout=30)
+        assert response.status_code == 400 and response.json()["code"] == "FilePathInvalid", response.text
+        assert "255 bytes" in response.json()["message"]
+    root = files_folder(app.extensions["openeo_gip"].config, alice.id)
+    assert [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()] == [f"in/{longest}"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs.store import JobLogger
-from openeo_gip.workspace.export import export_files
+from openeo_gip.workspace.export import export_files, job_export_folder
 
 
 def export_job_results(
@@ -24,12 +24,15 @@ def export_job_results(
     """Copy ``paths`` (the job's files in ``folder``) to each of ``targets`` (folders under the owner's
     files); with none asked for and the config option on, to ``jobs/<job id>``."""
     if not targets and config.jobs.export_results_to_files:
-        targets = [f"jobs/{job_id}"]
+        targets = [job_export_folder(job_id)]
     for target in dict.fromkeys(targets):
         try:
             copied = export_files(config, user_id, folder, paths, target)
         except (ApiError, OSError) as error:
-            reason = error.message if isinstance(error, ApiError) else f"the copy failed ({error.strerror})."
+            if isinstance(error, ApiError):
+                reason = error.message
+            else:
+                reason = f"the copy failed ({error.strerror or type(error).__name__})."
             logger.error(
                 f"The results were not copied to your files under '{target}/': {reason} "
                 "They stay available as the job's results.",

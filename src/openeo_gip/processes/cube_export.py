@@ -14,7 +14,7 @@ from typing import Any
 from openeo_gip.engine.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.registry import process
-from openeo_gip.workspace.export import FILES_WORKSPACE
+from openeo_gip.workspace.export import FILES_WORKSPACE, job_export_folder
 from openeo_gip.workspace.paths import checked_parts
 
 
@@ -26,7 +26,7 @@ def export_workspace(data: Any, workspace: str, merge: str | None = None, *, ctx
         )
     if merge is None:
         if ctx.job_id:
-            merge = f"jobs/{ctx.job_id}"
+            merge = job_export_folder(ctx.job_id)
         else:
             merge = "results/" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     if not isinstance(merge, str):

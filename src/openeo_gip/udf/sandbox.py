@@ -12,6 +12,7 @@ numbers loaded without pickle, and a JSON header checked field by field (``wire.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -187,12 +188,16 @@ def _answer(work: Path, returncode: int, limits: UdfLimits) -> xr.DataArray:
         )
     if returncode != 0:
         raise udf_error(f"its process ended (exit status {returncode}) without a result")
-    header_file = _open_plain_file(work / "result.json", MAX_HEADER_BYTES)
-    value_file = _open_plain_file(work / "result.npy", limits.file_mb * 1024**2)
-    if header_file is None or value_file is None:
-        raise udf_error("its process ended without a result")
     try:
-        with header_file, value_file:
+        with contextlib.ExitStack() as opened:  # each file is closed, whatever happens to the other one
+            header_file = _open_plain_file(work / "result.json", MAX_HEADER_BYTES)
+            if header_file is not None:
+                opened.enter_context(header_file)
+            value_file = _open_plain_file(work / "result.npy", limits.file_mb * 1024**2)
+            if value_file is not None:
+                opened.enter_context(value_file)
+            if header_file is None or value_file is None:
+                raise udf_error("its process ended without a result")
             header = json.loads(header_file.read(MAX_HEADER_BYTES))
             values = _load_values(value_file)
         return decode(header, values)

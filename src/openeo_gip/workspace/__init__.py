@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from openeo_gip.config import Config
@@ -35,12 +36,20 @@ def hide_server_paths(text: str, config: Config, user_id: str | None) -> str:
     return text
 
 
+def folder_size(folder: Path) -> int:
+    """Bytes of the regular files under ``folder``; links are not followed, 0 when it does not exist."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(root, name))
+            except FileNotFoundError:  # removed while walking (an upload moved into place...)
+                continue
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
+    return total
+
+
 def storage_used(config: Config, user_id: str) -> int:
     """Bytes the user's files take (regular files only; links are not followed)."""
-    total = 0
-    for root, _dirs, files in os.walk(user_folder(config, user_id)):
-        for name in files:
-            path = os.path.join(root, name)
-            if not os.path.islink(path):
-                total += os.path.getsize(path)
-    return total
+    return folder_size(user_folder(config, user_id))

@@ -19,15 +19,15 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
-from openeo_gip.workspace import files_folder, storage_used, user_folder
-from openeo_gip.workspace.files import FileInfo, describe, store
+from openeo_gip.workspace import files_folder, folder_size, storage_used, user_folder
+from openeo_gip.workspace.files import FileInfo, check_place, describe, storage_failure, store
 from openeo_gip.workspace.paths import checked_parts
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
@@ -75,11 +75,13 @@ def unpack_bundle(
     check: Callable[[Path], None] | None = None,
 ) -> int:
     """Unpack ``archive`` and put its content at ``destination`` (a folder, replaced if there). ``check``
-    may refuse the unpacked folder by raising ``ApiError``. Returns the bytes unpacked."""
-    if destination.exists() and not destination.is_dir():
-        raise ApiError("FileOperationUnsupported", f"{destination.name} is a file, not a collection folder.")
-    staging.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=staging, prefix="bundle-"))
+    may refuse the unpacked folder by raising ``ApiError``. Returns the bytes unpacked. The caller checks
+    that no file of the user's stands in the way (``files.check_place``)."""
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=staging, prefix="bundle-"))
+    except OSError as exc:
+        raise storage_failure(exc) from exc
     try:
         total = _unpack_into(archive, work, limits)
         content = _content_root(work)
@@ -111,21 +113,47 @@ def _unpack_into(archive: Path, work: Path, limits: Limits) -> int:
             if relative in seen:
                 raise _refused(f"entry '{entry.name}' appears twice")
             seen.add(relative)
-            target = work.joinpath(*parts)
-            try:
-                if entry.is_dir:
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with entry.open() as source, open(target, "xb") as out:
-                    while chunk := source.read(_CHUNK):
-                        total += len(chunk)
-                        if total > limit:
-                            raise _too_large(total, limits)
-                        out.write(chunk)
-            except (FileExistsError, NotADirectoryError, IsADirectoryError):
-                raise _refused(f"entry '{entry.name}' clashes with another entry") from None
+            total = _write_entry(entry, work.joinpath(*parts), total, limits)
     return total
+
+
+def _write_entry(entry: _Entry, target: Path, total: int, limits: Limits) -> int:
+    """Unpack one entry to ``target``; ``total`` is the bytes unpacked so far, the new one is returned.
+    Faults reading the entry are the archive's (told by ``_entries``), faults writing it the server's."""
+    if entry.is_dir:
+        with _writing(entry.name):
+            target.mkdir(parents=True, exist_ok=True)
+        return total
+    limit = min(limits.max_bytes, limits.free)
+    with _writing(entry.name):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out = open(target, "xb")  # closed below, inside _writing: closing writes too
+    try:
+        with entry.open() as source:
+            while chunk := source.read(_CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise _too_large(total, limits)
+                with _writing(entry.name):
+                    out.write(chunk)
+        with _writing(entry.name):
+            out.close()  # writes what is still buffered
+    finally:
+        with suppress(OSError):  # when already failing, the first error is the one to tell
+            out.close()
+    return total
+
+
+@contextmanager
+def _writing(name: str) -> Iterator[None]:
+    """Writing an entry into the unpack folder: a clash between entries refuses the bundle, any other fault
+    is the server's storage (a full disk...), not a damaged archive."""
+    try:
+        yield
+    except (FileExistsError, NotADirectoryError, IsADirectoryError):
+        raise _refused(f"entry '{name}' clashes with another entry") from None
+    except OSError as exc:
+        raise storage_failure(exc) from exc
 
 
 def _member_parts(name: str) -> list[str]:
@@ -135,7 +163,7 @@ def _member_parts(name: str) -> list[str]:
     parts = [part for part in name.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise _refused(f"entry '{name}' leads out of the bundle ('..')")
-    if parts and not any(part.startswith(".") for part in parts):  # hidden entries are skipped anyway
+    if parts and not any(part.startswith(".") or part == "__MACOSX" for part in parts):  # skipped anyway
         try:
             checked_parts("/".join(parts))
         except ApiError as error:
@@ -212,30 +240,21 @@ def _content_root(work: Path) -> Path:
 
 
 def _put_in_place(content: Path, destination: Path, staging: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if destination.is_dir():
-        old = staging / f"replaced-{uuid.uuid4().hex}"
-        os.replace(destination, old)
+    """Move ``content`` to ``destination``, replacing the folder there. When that fails the old folder is
+    moved back; nothing stays in ``staging``, where it would count against the quota unseen."""
+    old = staging / f"replaced-{uuid.uuid4().hex}"
     try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if destination.is_dir():
+            os.replace(destination, old)
         os.replace(content, destination)
-    except OSError:
-        if old is not None:
-            os.replace(old, destination)
-        raise
-    if old is not None:
+    except OSError as exc:
+        if old.exists() and not destination.exists():
+            with suppress(OSError):
+                os.replace(old, destination)
+        raise storage_failure(exc) from exc
+    finally:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def folder_size(folder: Path) -> int:
-    """Bytes of the regular files under ``folder`` (0 when it does not exist)."""
-    total = 0
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(root, name)
-            if not os.path.islink(path):
-                total += os.path.getsize(path)
-    return total
 
 
 def receive_bundle(
@@ -252,7 +271,8 @@ def receive_bundle(
     root = files_folder(config, user_id)
     staging = user_folder(config, user_id) / ".uploads"
     destination = root / "collections" / name
-    replaced = folder_size(destination) if destination.is_dir() else 0
+    check_place(root, destination, folder=True)  # before any byte is received
+    replaced = folder_size(destination)
     free = config.quota.storage_bytes - storage_used(config, user_id) + replaced
     archive = staging / f"bundle-{uuid.uuid4().hex}.archive"
     try:

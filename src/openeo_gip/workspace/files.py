@@ -59,14 +59,7 @@ def store(
 ) -> FileInfo:
     """Write ``stream`` to ``target`` atomically: until the last byte arrived and fit, the old file (or
     nothing) stays in place. ``free`` is the quota left counting the file being replaced as free."""
-    if target.is_dir():
-        raise ApiError("FolderOperationUnsupported")
-    for folder in target.parents:  # refused before any byte is received, not when moving it in place
-        if folder == root:
-            break
-        if folder.exists() and not folder.is_dir():
-            reason = f"'{folder.relative_to(root).as_posix()}' is a file, not a folder"
-            raise ApiError("FilePathInvalid", reason=reason)
+    check_place(root, target)  # refused before any byte is received, not when moving it in place
     limit = min(max_file, free)
     if length is not None and length > limit:
         raise _too_large(length, max_file)
@@ -74,7 +67,7 @@ def store(
         staging.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=staging, suffix=".part")
     except OSError as exc:
-        raise _storage_failure(exc) from exc
+        raise storage_failure(exc) from exc
     try:
         written = 0
         with os.fdopen(handle, "wb") as out:
@@ -92,12 +85,31 @@ def store(
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(exc, OSError):  # the server's storage (a full disk...)
-            raise _storage_failure(exc) from exc
+            raise storage_failure(exc) from exc
         raise
     return describe(root, target)
 
 
-def _storage_failure(exc: OSError) -> ApiError:
+def check_place(root: Path, target: Path, *, folder: bool = False) -> None:
+    """Refuse, before anything is stored, a ``target`` below ``root`` that the user's own files block: a
+    file standing where one of its folders must be made (``FilePathInvalid``), a folder where the file
+    ``target`` goes (``FolderOperationUnsupported``) or, with ``folder``, a file where the folder ``target``
+    goes (``FileOperationUnsupported``). These are the user's doing, not a failure of the server's storage."""
+    for parent in target.parents:
+        if parent == root:
+            break
+        if parent.exists() and not parent.is_dir():
+            reason = f"'{parent.relative_to(root).as_posix()}' is a file, not a folder"
+            raise ApiError("FilePathInvalid", reason=reason)
+    shown = target.relative_to(root).as_posix()
+    if folder and target.exists() and not target.is_dir():
+        raise ApiError("FileOperationUnsupported", f"'{shown}' is a file, not a folder.")
+    if not folder and target.is_dir():
+        raise ApiError("FolderOperationUnsupported", f"'{shown}' is a folder; only a file can go there.")
+
+
+def storage_failure(exc: OSError) -> ApiError:
+    """``StorageFailure`` for a fault of the server's storage (a full disk...) while storing."""
     reason = exc.strerror or type(exc).__name__
     return ApiError("StorageFailure", f"Storing the file failed ({reason}); nothing was stored.")
 

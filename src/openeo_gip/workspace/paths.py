@@ -13,6 +13,7 @@ from openeo_gip.errors import ApiError
 _ENCODED_TRICK = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
 _FORBIDDEN_CHARS = set("\\:'\"\r\n\x00")
 MAX_PATH_LENGTH = 1024
+MAX_NAME_BYTES = 255  # one file or folder name, UTF-8 encoded (Linux NAME_MAX)
 
 
 def _invalid(reason: str) -> ApiError:
@@ -34,6 +35,8 @@ def checked_parts(raw: str) -> list[str]:
         raise _invalid("empty, '.' and '..' segments are not allowed")
     if any(part.startswith(".") for part in parts):
         raise _invalid("names starting with a dot are reserved")
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
+        raise _invalid(f"a file or folder name is longer than {MAX_NAME_BYTES} bytes")
     return parts
 
 
