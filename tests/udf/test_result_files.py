@@ -32,6 +32,7 @@ def _npy(path: Path) -> None:
         ("file", None, "without a result"),
         (None, "file", "without a result"),
         ("file", "link", "something other than a file as 'result.npy'"),
+        ("file", "folder", "something other than a file as 'result.npy'"),
     ],
 )
 def test_an_incomplete_result_leaves_no_file_open(tmp_path, json_left, npy_left, words):
@@ -41,6 +42,8 @@ def test_an_incomplete_result_leaves_no_file_open(tmp_path, json_left, npy_left,
         (work / "result.json").write_text("{}")
     if npy_left == "file":
         _npy(work / "result.npy")
+    elif npy_left == "folder":
+        (work / "result.npy").mkdir()
     elif npy_left == "link":
         _npy(tmp_path / "elsewhere.npy")
         (work / "result.npy").symlink_to(tmp_path / "elsewhere.npy")

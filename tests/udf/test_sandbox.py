@@ -314,3 +314,14 @@ def test_an_interpreter_the_account_cannot_run_is_a_server_error(tmp_path):
         run("def apply_datacube(cube, context):\n    return cube\n", limits=limits)
     assert caught.value.code == "Internal" and caught.value.status == 500
     assert str(tmp_path) not in caught.value.message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching accounts needs root")
+def test_a_run_as_account_that_does_not_exist_is_a_server_error():
+    limits = UdfLimits(
+        cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20, run_as="no-such-account-here"
+    )
+    with pytest.raises(ApiError) as caught:
+        run("def apply_datacube(cube, context):\n    return cube\n", limits=limits)
+    assert caught.value.code == "Internal" and caught.value.status == 500
+    assert "no-such-account-here" not in caught.value.message  # the reason is for the server's log

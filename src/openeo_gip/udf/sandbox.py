@@ -106,8 +106,19 @@ def _account(name: str) -> pwd.struct_passwd | None:
     if not name:
         return None
     if os.geteuid() != 0:
-        raise RuntimeError("udf.run_as needs a server running as root (to switch users)")
-    return pwd.getpwnam(name)
+        raise _setup_error("udf.run_as needs a server running as root (to switch users)")
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise _setup_error(f"udf.run_as names the account {name!r}, which does not exist") from None
+
+
+def _setup_error(reason: str) -> ApiError:
+    """The server's configuration keeps UDFs from running, not the user's code: an ``Internal`` error whose
+    reference leads to ``reason`` in the server log."""
+    reference = uuid.uuid4().hex
+    log.error("cannot run UDFs: %s (reference %s)", reason, reference)
+    return ApiError("Internal", reference=reference)
 
 
 def _environment(home: Path) -> dict[str, str]:
@@ -139,10 +150,8 @@ def _run_child(work: Path, account: pwd.struct_passwd | None, limits: UdfLimits)
                 start_new_session=True,  # its own process group: one kill stops it and all it started
                 **identity,
             )
-        except OSError as error:  # the server's setup, not the user's code
-            reference = uuid.uuid4().hex
-            log.error("cannot run UDFs with %s (udf.python, udf.run_as): %s; %s", python, error, reference)
-            raise ApiError("Internal", reference=reference) from None
+        except OSError as error:
+            raise _setup_error(f"{python} cannot be started (udf.python, udf.run_as): {error}") from None
         try:
             returncode = child.wait(timeout=limits.wall_seconds)
         except subprocess.TimeoutExpired:
@@ -247,15 +256,14 @@ def _open_plain_file(path: Path, max_bytes: int) -> BinaryIO | None:
         return None
     except OSError:
         raise udf_error(f"its process left something other than a file as '{path.name}'") from None
-    file = os.fdopen(descriptor, "rb")
-    info = os.fstat(descriptor)
+    info = os.fstat(descriptor)  # before fdopen, which a folder would make fail with the descriptor open
     if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
-        file.close()
+        os.close(descriptor)
         raise udf_error(f"its process left something other than a file as '{path.name}'")
     if info.st_size > max_bytes:
-        file.close()
+        os.close(descriptor)
         raise udf_error(f"its result is larger than the {max_bytes // 1024**2} MB a UDF may return")
-    return file
+    return os.fdopen(descriptor, "rb")
 
 
 def _remove(folder: Path) -> None:
