@@ -8,8 +8,8 @@ import xarray as xr
 
 from openeo_gip.engine.execute import run_process, validation_errors
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, parse_graph
-from openeo_gip.engine.values import ArrayView, ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ArrayView, ProcessContext
 from openeo_gip.processes import registry
 from openeo_gip.processes.registry import process
 

@@ -11,10 +11,10 @@ import pytest
 import rasterio
 import xarray as xr
 
-from openeo_gip.engine.values import SaveRequest
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import OUTPUT_FORMATS, media_type, write_result
 from openeo_gip.formats.png import to_bytes
+from openeo_gip.model.values import SaveRequest
 from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, PIXEL, make_cube
 
 

@@ -13,9 +13,9 @@ import rasterio
 import requests
 from distributed import Client, LocalCluster, get_task_stream
 
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.jobs import metering
 from openeo_gip.jobs.execute import execute
+from openeo_gip.model.values import ProcessContext
 from tests.catalog.conftest import scan
 from tests.conftest import make_config
 from tests.jobs.conftest import create_job, wait_for

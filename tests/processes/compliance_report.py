@@ -16,7 +16,7 @@ import json5
 
 from openeo_gip.engine.definitions import predefined_ids
 from openeo_gip.engine.execute import run_process
-from openeo_gip.engine.values import ProcessContext
+from openeo_gip.model.values import ProcessContext
 from tests.processes.official_cases import Case, decode
 from tests.processes.test_official_cases import CASES, KNOWN, _outcome, _process
 from tests.support.openapi import spec_dir

@@ -9,7 +9,7 @@ import pandas as pd
 import rioxarray  # noqa: F401
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, Callback
+from openeo_gip.model.values import ArrayView, Callback
 
 CRS = "EPSG:32631"
 ORIGIN_X, ORIGIN_Y, PIXEL = 500000.0, 5600000.0, 10.0

@@ -18,7 +18,7 @@ import pandas as pd
 import rioxarray  # noqa: F401  (the .rio accessor)
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
+from openeo_gip.model.values import ArrayView
 from openeo_gip.processes.arrays import labeled
 from openeo_gip.processes.specs import get_spec
 

@@ -8,8 +8,8 @@ import rasterio.warp
 import xarray as xr
 from rasterio.enums import Resampling
 
-from openeo_gip.engine.values import Callback
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube_neighborhood import apply_kernel, apply_neighborhood
 from openeo_gip.processes.cube_resample_cube import resample_cube_spatial
 from tests.processes.cube_builders import make_cube

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, Callback
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube_curves import fit_curve, predict_curve
 from openeo_gip.processes.cube_dimensions import add_dimension
 from openeo_gip.processes.cube_reduce import apply_dimension

@@ -11,8 +11,8 @@ import shapely
 import shapely.geometry
 import xarray as xr
 
-from openeo_gip.engine.values import Callback
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube_filter import filter_spatial
 from openeo_gip.processes.cube_polygons import apply_polygon, mask_polygon
 from openeo_gip.processes.cube_zonal import aggregate_spatial, reduce_spatial

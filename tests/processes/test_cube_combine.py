@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openeo_gip.engine.values import Callback
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube_bands import ndvi, normalized_difference
 from openeo_gip.processes.cube_combine import mask, merge_cubes
 from tests.processes.cube_builders import make_cube

@@ -7,8 +7,8 @@ import pyproj
 import pytest
 import shapely
 
-from openeo_gip.engine.values import Callback
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube_filter import (
     filter_bands,
     filter_bbox,

@@ -12,9 +12,9 @@ import pytest
 import rasterio
 
 from openeo_gip.catalog.index import Catalog, index_path, refresh_index
-from openeo_gip.engine.values import ProcessContext, SaveRequest
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import write_result
+from openeo_gip.model.values import ProcessContext, SaveRequest
 from openeo_gip.processes.cube_bands import ndvi
 from openeo_gip.processes.cube_load import load_collection
 from openeo_gip.processes.cube_reduce import reduce_dimension

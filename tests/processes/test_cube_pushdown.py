@@ -13,7 +13,7 @@ import rasterio
 
 from openeo_gip.catalog import synthetic
 from openeo_gip.engine.execute import run_process
-from openeo_gip.engine.values import ProcessContext
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.workspace import files_folder
 from tests.catalog.conftest import scan
 from tests.conftest import make_config

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, Callback
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube_reduce import (
     aggregate_temporal_period,
     apply,

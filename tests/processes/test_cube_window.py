@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from openeo_gip.engine.execute import run_process
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ProcessContext
 from tests.processes.cube_builders import PIXEL, make_cube, nanmean
 
 

@@ -6,7 +6,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
+from openeo_gip.model.values import ArrayView
 from openeo_gip.processes.arrays import labeled
 from openeo_gip.processes.development import SMALL, summarise
 from tests.processes.cube_builders import make_cube

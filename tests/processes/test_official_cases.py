@@ -16,8 +16,8 @@ import xarray as xr
 
 from openeo_gip.engine.definitions import predefined_ids
 from openeo_gip.engine.execute import run_process
-from openeo_gip.engine.values import ArrayView, ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ArrayView, ProcessContext
 from tests.conftest import add_user, bearer_for, make_config
 from tests.processes.official_cases import Case, decode, graph_arguments, load_cases, same
 from tests.support.live_server import LiveServer

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
+from openeo_gip.model.values import ArrayView
 from openeo_gip.processes import statistics
 from openeo_gip.processes.statistics import median, nanmedian, whole_along
 

@@ -11,8 +11,8 @@ import shapely
 import xarray as xr
 
 from openeo_gip.engine.execute import run_process
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.vector_common import geometries_of, vector_cube
 
 UTM = "EPSG:32631"

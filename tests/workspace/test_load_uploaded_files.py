@@ -11,8 +11,8 @@ import pytest
 import shapely
 
 from openeo_gip.catalog import synthetic
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_load_uploaded import load_uploaded_files
 from openeo_gip.processes.vector_common import geometries_of, is_vector_cube
 from openeo_gip.workspace import files_folder

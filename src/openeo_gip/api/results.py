@@ -23,8 +23,8 @@ from openeo_gip.api.process_graphs import user_processes_of
 from openeo_gip.api.request_log import RequestLog
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.engine.execute import run_process, validation_errors
-from openeo_gip.engine.values import ArrayView, ProcessContext, SaveRequest
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ArrayView, ProcessContext, SaveRequest
 from openeo_gip.workspace.export import export_files
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ Conventions every process implementation follows (see ``processes/``):
   ``ProcessContext``.
 - Values are: ``None`` (openEO null), bool, int, float, str, list, dict, ``xarray.DataArray`` (a raster data
   cube, dask-backed, with openEO dimension names ``x``, ``y``, ``t``, ``bands`` or others; nodata is NaN),
-  ``ArrayView`` (see ``engine.values``) and ``Callback``.
+  ``ArrayView`` (see ``openeo_gip.model.values``) and ``Callback``.
 - A child process graph (``reducer``, ``process``, ``overlap_resolver``...) arrives as a ``Callback``; calling
   it with keyword arguments (``callback(data=..., context=...)``) evaluates the child graph once.
 - Callbacks are vectorised: ``reduce_dimension`` passes ``data=ArrayView(cube, dim)``, the whole cube with the

@@ -13,8 +13,8 @@ from typing import Any
 
 from openeo_gip.engine.definitions import Definition, UserProcesses, no_user_processes, resolve
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, Node, ProcessGraph, parse_graph
-from openeo_gip.engine.values import Callback, ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback, ProcessContext
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from openeo_gip.engine.definitions import UserProcesses, no_user_processes
 from openeo_gip.engine.evaluate import evaluate
 from openeo_gip.engine.graph import ProcessGraph, parse_process
 from openeo_gip.engine.validate import validate_graph
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ProcessContext
 
 
 def collection_check(services: Any, user: Any = None):

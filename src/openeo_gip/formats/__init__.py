@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openeo_gip.engine.values import SaveRequest
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import SaveRequest
 
 _RASTER = ["raster"]
 _VECTOR = ["vector"]

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
 from openeo_gip.formats.raster_layout import compute
+from openeo_gip.model.values import ArrayView
 
 
 def to_json_value(value: Any, client: Any = None) -> Any:

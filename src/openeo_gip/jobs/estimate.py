@@ -21,8 +21,8 @@ from openeo_gip.db import Database
 from openeo_gip.db.models import Job
 from openeo_gip.engine.definitions import UserProcesses
 from openeo_gip.engine.execute import run_process
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ProcessContext
 
 # How many recent finished jobs the duration model is fitted to.
 HISTORY = 50

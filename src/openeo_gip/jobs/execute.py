@@ -20,10 +20,10 @@ from distributed import futures_of, wait
 
 from openeo_gip.engine.definitions import UserProcesses, no_user_processes
 from openeo_gip.engine.execute import run_process
-from openeo_gip.engine.values import ProcessContext, SaveRequest
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import write_result
 from openeo_gip.jobs import metering
+from openeo_gip.model.values import ProcessContext, SaveRequest
 
 log = logging.getLogger(__name__)
 

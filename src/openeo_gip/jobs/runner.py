@@ -21,7 +21,6 @@ from sqlalchemy import update
 
 from openeo_gip.db.models import Job, User, utcnow
 from openeo_gip.engine.definitions import stored_processes
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder, metering
 from openeo_gip.jobs.assets import describe
@@ -29,6 +28,7 @@ from openeo_gip.jobs.execute import JobCanceled, execute
 from openeo_gip.jobs.export import export_job_results
 from openeo_gip.jobs.queue import Limits, claim_next, new_worker_id, recover_orphans
 from openeo_gip.jobs.store import JobLogger, set_status, write_log
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.workspace import hide_server_paths
 
 log = logging.getLogger(__name__)

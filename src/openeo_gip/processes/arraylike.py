@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ArrayView
 
 # The dimension a plain list becomes when it has to be handled like a cube's array.
 LIST_DIM = "_index"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, ProcessContext
+from openeo_gip.model.values import ArrayView, ProcessContext
 from openeo_gip.processes.cube_common import (
     band_position,
     invalid,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import Callback
+from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube_common import invalid, keep_metadata, process_error, require_cube
 from openeo_gip.processes.registry import process
 

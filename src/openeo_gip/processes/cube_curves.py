@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, Callback
+from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube_common import invalid, is_temporal, keep_metadata, require_cube, to_timestamp
 from openeo_gip.processes.registry import process
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from openeo_gip.engine.values import ProcessContext
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.registry import process
 from openeo_gip.workspace.export import FILES_WORKSPACE, job_export_folder

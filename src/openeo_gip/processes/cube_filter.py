@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import Callback, ProcessContext
+from openeo_gip.model.values import Callback, ProcessContext
 from openeo_gip.processes.cube_common import (
     band_position,
     invalid,

@@ -12,7 +12,7 @@ import shapely
 import shapely.geometry
 import xarray as xr
 
-from openeo_gip.engine.values import ProcessContext
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_pushdown import sliced
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import xarray as xr
 
-from openeo_gip.engine.values import Callback, ProcessContext, SaveRequest
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback, ProcessContext, SaveRequest
 from openeo_gip.processes.cube_common import invalid, process_error
 from openeo_gip.processes.cube_filter import parse_interval
 from openeo_gip.processes.cube_geometry import (

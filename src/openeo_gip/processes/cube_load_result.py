@@ -16,12 +16,12 @@ import xarray as xr
 
 from openeo_gip.catalog.records import CollectionRecord
 from openeo_gip.db.models import Job
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.links import Grant, resolve_file, verify
 from openeo_gip.jobs.result_record import NoRasterResults, result_record
 from openeo_gip.jobs.store import owned_job
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.registry import process

@@ -19,8 +19,8 @@ import xarray as xr
 from openeo_gip.catalog.remote import is_http, local_path
 from openeo_gip.catalog.stac_fetch import Reader, Search, find_items
 from openeo_gip.catalog.stac_source import Entry, band_names_of, entries_record, is_data_asset, may_hold
-from openeo_gip.engine.values import Callback, ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback, ProcessContext
 from openeo_gip.processes.cube_common import invalid, process_error
 from openeo_gip.processes.cube_filter import parse_interval
 from openeo_gip.processes.cube_geometry import bbox_in_crs

@@ -20,9 +20,9 @@ import xarray as xr
 from openeo_gip.catalog.headers import has_signature
 from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import find_input_format, unsuitable
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.registry import process

@@ -22,9 +22,9 @@ from openeo_gip.catalog.records import BandInfo, CollectionRecord, Item
 from openeo_gip.catalog.remote import AddressCheck, address_check, download, fetch_bytes, is_http, request
 from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
-from openeo_gip.engine.values import ProcessContext
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import find_input_format, unsuitable
+from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.cube_load_result import result_file_for_url

@@ -10,7 +10,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, Callback
+from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube_common import (
     invalid,
     is_temporal,

@@ -10,7 +10,7 @@ import rasterio.features
 import shapely
 import xarray as xr
 
-from openeo_gip.engine.values import Callback
+from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube_common import invalid, keep_metadata, process_error, require_cube
 from openeo_gip.processes.cube_geometry import cube_crs
 from openeo_gip.processes.cube_zonal import grid_transform, union_in_crs

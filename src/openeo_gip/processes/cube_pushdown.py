@@ -13,7 +13,7 @@ from typing import Any
 import dask.array as da
 import xarray as xr
 
-from openeo_gip.engine.values import ProcessContext
+from openeo_gip.model.values import ProcessContext
 
 
 def remember_source(ctx: ProcessContext | None, cube: xr.DataArray, source: Any) -> None:

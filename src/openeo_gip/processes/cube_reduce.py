@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, Callback
+from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube_common import (
     full_like_without,
     invalid,

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 from rasterio.transform import Affine
 
-from openeo_gip.engine.values import ArrayView, Callback
+from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube_common import invalid, require_cube, require_dimension
 from openeo_gip.processes.cube_reduce import finish_reduction
 from openeo_gip.processes.cube_zonal import grid_transform

@@ -16,7 +16,7 @@ import shapely
 import xarray as xr
 from rasterio.transform import Affine
 
-from openeo_gip.engine.values import ArrayView, Callback
+from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube_common import invalid, process_error, require_cube, require_dimension
 from openeo_gip.processes.cube_geometry import cube_crs
 from openeo_gip.processes.cube_reduce import finish_reduction

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
+from openeo_gip.model.values import ArrayView
 from openeo_gip.processes.arraylike import invalid_argument, is_array_value
 from openeo_gip.processes.registry import process
 

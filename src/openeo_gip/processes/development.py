@@ -15,7 +15,7 @@ import numpy as np
 import rioxarray  # noqa: F401  (the .rio accessor)
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, ProcessContext
+from openeo_gip.model.values import ArrayView, ProcessContext
 from openeo_gip.processes.arraylike import invalid_argument, to_python
 from openeo_gip.processes.cube_common import label_to_json
 from openeo_gip.processes.registry import process

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView
+from openeo_gip.model.values import ArrayView
 from openeo_gip.processes.arraylike import (
     as_view,
     invalid_argument,

@@ -7,8 +7,8 @@ from typing import Any
 
 import xarray as xr
 
-from openeo_gip.engine.values import ArrayView, ProcessContext
 from openeo_gip.errors import ApiError
+from openeo_gip.model.values import ArrayView, ProcessContext
 from openeo_gip.processes.cube_common import invalid, keep_metadata, process_error
 from openeo_gip.processes.registry import process
 from openeo_gip.udf.blocks import SPATIAL, UdfCall, apply_udf

@@ -1,0 +1,1 @@
+"""The data model every layer shares: the values that travel between processes (cubes, arrays, callbacks)."""
