@@ -20,9 +20,9 @@ from waitress.server import create_server
 
 from openeo_gip.app import create_app
 from openeo_gip.auth.passwords import hash_password
-from openeo_gip.catalog import synthetic
 from openeo_gip.config import Config, load_config
 from openeo_gip.db import User
+from openeo_gip.demodata import synthetic
 from openeo_gip.server import waitress_options
 
 PASSWORD = "bench-password"

@@ -36,7 +36,7 @@ import numpy as np
 import rasterio
 import requests
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 
 CLOUDS = (synthetic.SCL["cloud_medium"], synthetic.SCL["cloud_high"])
 ROWS = 512  # rows per block in the baseline: it streams, as a careful numpy user would

@@ -15,7 +15,7 @@ import openeo
 import pytest
 from openeo.rest import OpenEoApiError
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from tests.conftest import LOOPBACK_ALLOWED, PASSWORD, add_user, make_config
 from tests.support.stac_files import write_stac_collection
 from tests.support.static_http import StaticServer

@@ -20,7 +20,7 @@ import rasterio
 import shapely
 from openeo.rest.datacube import THIS
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from tests.conftest import make_config
 from tests.test_client_workflows import all_nan_is_fine, read_netcdf, source
 

@@ -21,7 +21,7 @@ from openeo.api.process import Parameter
 from openeo.rest import OpenEoApiError
 from openeo.rest.datacube import THIS
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from tests.conftest import bearer_for, make_config
 
 # Two dates in January, one in February and one in March: a monthly aggregation has something to merge.

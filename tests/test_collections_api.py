@@ -12,8 +12,8 @@ import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from openeo_gip.catalog import synthetic
 from openeo_gip.catalog.index import refresh_index
+from openeo_gip.demodata import synthetic
 from tests.conftest import make_config
 from tests.support.openapi import assert_valid_response, spec_dir
 

@@ -175,7 +175,7 @@ def test_result_streams_a_geotiff_computed_from_the_source_files(tmp_path, db_ur
     import rasterio
 
     from openeo_gip.app import create_app
-    from openeo_gip.catalog import synthetic
+    from openeo_gip.demodata import synthetic
     from tests.conftest import add_user, make_config
     from tests.support.live_server import LiveServer
 

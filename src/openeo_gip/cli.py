@@ -215,7 +215,7 @@ def catalog_scan(ctx: click.Context, force: bool) -> None:
 @click.option("--small", is_flag=True, help="Tiny versions (64 x 64 pixels, 3 dates), as the tests use.")
 def demo_data(folder: str, small: bool) -> None:
     """Write the synthetic demo collections into FOLDER (a data root)."""
-    from openeo_gip.catalog.synthetic import write_demo_data
+    from openeo_gip.demodata.synthetic import write_demo_data
 
     written = write_demo_data(Path(folder), small=small)
     for name in written:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from openeo_gip.catalog import synthetic
 from openeo_gip.catalog.index import Catalog, index_path, refresh_index
+from openeo_gip.demodata import synthetic
 
 
 def scan(data_root: Path, system: Path) -> Catalog:

@@ -15,10 +15,10 @@ import requests
 import xarray as xr
 from affine import Affine
 
-from openeo_gip.catalog import synthetic
-from openeo_gip.catalog.gdal_open import open_raster, read_driver
-from openeo_gip.catalog.headers import read_headers
+from openeo_gip.demodata import synthetic
 from openeo_gip.jobs.assets import describe
+from openeo_gip.raster.gdal_open import open_raster, read_driver
+from openeo_gip.raster.headers import read_headers
 from openeo_gip.workspace import files_folder
 from tests.conftest import LOOPBACK_ALLOWED, bearer_for, make_config
 from tests.support.stac_files import point_item

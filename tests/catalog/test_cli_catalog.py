@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import rasterio
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 
 
 def _cli(*args: str, env_config: str | None = None) -> subprocess.CompletedProcess:

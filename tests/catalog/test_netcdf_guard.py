@@ -13,10 +13,10 @@ import rasterio
 import requests
 from rasterio.errors import RasterioIOError
 
-from openeo_gip.catalog import synthetic
-from openeo_gip.catalog.gdal_open import netcdf_file, open_raster
-from openeo_gip.catalog.headers import read_headers
-from openeo_gip.catalog.netcdf_guard import open_self_contained
+from openeo_gip.demodata import synthetic
+from openeo_gip.raster.gdal_open import netcdf_file, open_raster
+from openeo_gip.raster.headers import read_headers
+from openeo_gip.raster.netcdf_guard import open_self_contained
 from tests.conftest import add_user, bearer_for
 from tests.support.netcdf_tricks import external_link_file, external_storage_cube, virtual_dataset_file
 

@@ -12,9 +12,9 @@ from rasterio.errors import RasterioIOError
 from openeo_gip.catalog import private
 from openeo_gip.catalog.index import Catalog, index_path, refresh_index
 from openeo_gip.catalog.private import PrivateCatalogs, collections_folder
-from openeo_gip.catalog.reader import load_cube
 from openeo_gip.catalog.scan import Source, build_record
 from openeo_gip.errors import ApiError
+from openeo_gip.raster.reader import load_cube
 from tests.conftest import make_config
 from tests.workspace.private_data import DATES, write_fields
 

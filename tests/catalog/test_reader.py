@@ -8,8 +8,9 @@ import pytest
 from affine import Affine
 from rasterio.warp import transform as transform_points
 
-from openeo_gip.catalog import reader, synthetic
+from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
+from openeo_gip.raster import reader
 from tests.catalog.conftest import scan
 
 

@@ -13,12 +13,12 @@ import rasterio
 from affine import Affine
 from rasterio.warp import transform_bounds
 
-from openeo_gip.catalog import synthetic
 from openeo_gip.catalog.index import index_path, refresh_index
 from openeo_gip.catalog.metadata import collection_document, queryables_document
-from openeo_gip.catalog.reader import load_cube
 from openeo_gip.catalog.scan import build_record
+from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
+from openeo_gip.raster.reader import load_cube
 from tests.catalog.conftest import scan
 
 BASE = "http://test"

@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from openeo_gip.catalog.stac_fetch import Reader, _next_page
 from openeo_gip.errors import ApiError
+from openeo_gip.remote.stac_items import Reader, _next_page
 
 
 class _Search:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 
 
 def _ndvi(demo: synthetic.Sentinel2Demo, index: int) -> np.ndarray:

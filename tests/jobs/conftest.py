@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from tests.conftest import add_user, bearer_for, make_config
 
 JOB_SETTINGS = {"poll_seconds": 0.2, "runner_threads": 2, "max_running": 4, "max_running_per_user": 2}

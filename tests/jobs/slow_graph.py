@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from tests.jobs.conftest import load_graph
 
 DATES = 120

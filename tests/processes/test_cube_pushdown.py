@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from openeo_gip.engine.execute import run_process
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.workspace import files_folder

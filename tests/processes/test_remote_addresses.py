@@ -15,10 +15,10 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from openeo_gip.catalog import synthetic
-from openeo_gip.catalog.remote import address_check, check_address, is_public, request
+from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
 from openeo_gip.processes.cube_common import invalid
+from openeo_gip.remote.fetch import address_check, check_address, is_public, request
 from tests.conftest import bearer_for
 from tests.support.stac_files import point_item, write_stac_collection
 from tests.support.static_http import StaticServer

@@ -7,7 +7,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 
 
 def external_storage_cube(path: Path, target: Path, size: int = 6, days: int = 2) -> str:

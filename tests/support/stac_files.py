@@ -9,7 +9,7 @@ from pathlib import Path
 import pystac
 from pyproj import Transformer
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 
 BANDS = ("B04", "B08", "SCL")
 EO_EXTENSION = "https://stac-extensions.github.io/eo/v1.1.0/schema.json"

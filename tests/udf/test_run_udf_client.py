@@ -14,7 +14,7 @@ import requests
 import xarray as xr
 from openeo.rest import OpenEoApiError
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from tests.conftest import make_config
 from tests.support.openapi import assert_valid_response
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from affine import Affine
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 
 DATES = ("2024-01-05", "2024-02-05")
 NODATA = -9999.0

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 import requests
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from openeo_gip.workspace import user_folder
 from openeo_gip.workspace.bundles import bundle_folder_name
 from tests.conftest import bearer_for, make_config

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_load_uploaded import load_uploaded_files

@@ -14,8 +14,8 @@ import requests
 import xarray as xr
 from openeo.rest import OpenEoApiError
 
-from openeo_gip.catalog import synthetic
 from openeo_gip.catalog.scan import ScanError, Source, build_record
+from openeo_gip.demodata import synthetic
 from openeo_gip.workspace import files_folder, user_folder
 from tests.conftest import PASSWORD, add_user, bearer_for, make_config
 from tests.support.openapi import assert_valid_response

@@ -15,7 +15,7 @@ import xarray as xr
 from openeo.rest import OpenEoApiError
 from pyproj import Transformer
 
-from openeo_gip.catalog import synthetic
+from openeo_gip.demodata import synthetic
 from tests.conftest import PASSWORD, add_user
 
 

@@ -1,10 +1,10 @@
-"""The data catalogue: collections found under the data root, their STAC metadata, and lazy reads.
+"""The data catalogue: which collections exist, for everyone and for each user, and their STAC metadata.
 
 - ``scan.py`` finds sources (folders of rasters, single files, static STAC) and describes them from file
-  headers (``headers.py``, ``naming.py``, ``sidecar.py``, ``stac_source.py``, ``grid.py``);
+  headers (``raster/headers.py``) with ``naming.py``, ``sidecar.py`` and ``stac_source.py``;
 - ``index.py`` stores the result and rescans only changed sources; its ``Catalog`` serves requests;
 - ``private.py`` does the same for each user's ``collections/`` folder (only its owner sees them);
-- ``metadata.py`` turns records into STAC Collection documents and queryables;
-- ``reader.py`` (``load_cube``) reads a collection into a lazy xarray/dask cube;
-- ``synthetic.py`` writes the demo and test data.
+- ``metadata.py`` turns records into STAC Collection documents and queryables.
+
+Reading pixels is ``raster/``; fetching what users point at over HTTP is ``remote/``.
 """

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openeo_gip.catalog.records import CollectionRecord
 from openeo_gip.catalog.scan import ScanError, Source, build_record, find_sources, signature
 from openeo_gip.errors import ApiError
+from openeo_gip.raster.records import CollectionRecord
 
 if TYPE_CHECKING:
     from openeo_gip.catalog.private import PrivateCatalogs

@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from openeo_gip.catalog.grid import wgs84_bbox
-from openeo_gip.catalog.records import CollectionRecord
+from openeo_gip.raster.grid import wgs84_bbox
+from openeo_gip.raster.records import CollectionRecord
 
 STAC_VERSION = "1.0.0"
 EXTENSIONS = {

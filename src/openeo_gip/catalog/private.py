@@ -20,13 +20,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openeo_gip.catalog.gdal_open import read_driver
-from openeo_gip.catalog.headers import SIGNATURES, has_signature, is_raster
 from openeo_gip.catalog.index import Failure, index_path, read_index, refresh_index
-from openeo_gip.catalog.records import CollectionRecord
 from openeo_gip.catalog.scan import ScanError, Source, build_record
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
+from openeo_gip.raster.gdal_open import read_driver
+from openeo_gip.raster.headers import SIGNATURES, has_signature, is_raster
+from openeo_gip.raster.records import CollectionRecord
 from openeo_gip.workspace import files_folder
 
 log = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from openeo_gip.catalog.grid import common_grid
-from openeo_gip.catalog.headers import MULTIDIM_SUFFIXES, BandHeader, is_raster, read_headers
 from openeo_gip.catalog.metadata import known_band
 from openeo_gip.catalog.naming import NameParts, NamePattern
-from openeo_gip.catalog.records import Asset, BandInfo, CollectionRecord, Item
 from openeo_gip.catalog.sidecar import Sidecar, is_stac_document, load_sidecar, sidecar_paths
+from openeo_gip.raster.grid import common_grid
+from openeo_gip.raster.headers import MULTIDIM_SUFFIXES, BandHeader, is_raster, read_headers
+from openeo_gip.raster.records import Asset, BandInfo, CollectionRecord, Item
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pystac
 
-from openeo_gip.catalog.grid import common_grid
-from openeo_gip.catalog.headers import read_headers
-from openeo_gip.catalog.records import BandInfo, CollectionRecord, Item
+from openeo_gip.raster.grid import common_grid
+from openeo_gip.raster.headers import read_headers
+from openeo_gip.raster.records import BandInfo, CollectionRecord, Item
 
 log = logging.getLogger(__name__)
 

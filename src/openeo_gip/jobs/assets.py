@@ -11,7 +11,7 @@ from typing import Any
 
 from rasterio.warp import transform_bounds
 
-from openeo_gip.catalog.gdal_open import open_raster
+from openeo_gip.raster.gdal_open import open_raster
 
 log = logging.getLogger(__name__)
 

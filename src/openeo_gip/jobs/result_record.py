@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from openeo_gip.catalog.records import CollectionRecord
 from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
 from openeo_gip.config import Config
 from openeo_gip.db.models import Job
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.links import resolve_file
+from openeo_gip.raster.records import CollectionRecord
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".nc")
 

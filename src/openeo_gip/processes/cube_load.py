@@ -61,7 +61,7 @@ def cube_from_record(
     """The lazy cube of a ``CollectionRecord`` cut to the arguments of a load process (``load_collection``,
     ``load_stac``, ``load_result``, ...); ``NoDataAvailable`` (naming ``what``) when nothing is left. Filters
     that follow narrow the read itself (cube_pushdown.py, through ``ctx``)."""
-    from openeo_gip.catalog.reader import build_cube, select_source  # the catalogue imports our neighbours
+    from openeo_gip.raster.reader import build_cube, select_source  # the catalogue imports our neighbours
 
     bbox, polygons = _spatial_filter(spatial_extent, process_id)
     if temporal_extent is not None:

@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 
 import xarray as xr
 
-from openeo_gip.catalog.records import CollectionRecord
 from openeo_gip.db.models import Job
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
@@ -25,6 +24,7 @@ from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.cube_common import invalid
 from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.registry import process
+from openeo_gip.raster.records import CollectionRecord
 
 _RESULTS_PATH = re.compile(r"/jobs/(?P<job>[^/]+)/results/?$")
 _DOWNLOAD_PATH = re.compile(r"/download/(?P<token>[^/]+)$")

@@ -1,6 +1,6 @@
 """load_stac: a data cube from a STAC resource, read lazily like a collection of the catalogue.
 
-The items are found (``catalog.stac_fetch``), narrowed by their own metadata first (bounding box, time,
+The items are found (``remote.stac_items``), narrowed by their own metadata first (bounding box, time,
 property callbacks), so only the assets of the remaining items and the requested bands have their headers
 read; the cube is then made by the catalogue's reader as for ``load_collection``. Besides http(s)
 addresses, this back-end reads STAC documents stored in its data folder or in the user's workspace, and
@@ -16,8 +16,6 @@ import pandas as pd
 import pyproj
 import xarray as xr
 
-from openeo_gip.catalog.remote import is_http, local_path
-from openeo_gip.catalog.stac_fetch import Reader, Search, find_items
 from openeo_gip.catalog.stac_source import Entry, band_names_of, entries_record, is_data_asset, may_hold
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback, ProcessContext
@@ -27,6 +25,8 @@ from openeo_gip.processes.cube_geometry import bbox_in_crs
 from openeo_gip.processes.cube_load import _spatial_filter, cube_from_record
 from openeo_gip.processes.cube_load_result import finished_job_record, job_for_url
 from openeo_gip.processes.registry import process
+from openeo_gip.remote.fetch import is_http, local_path
+from openeo_gip.remote.stac_items import Reader, Search, find_items
 from openeo_gip.workspace import files_folder, user_folder
 from openeo_gip.workspace.paths import resolve_in
 

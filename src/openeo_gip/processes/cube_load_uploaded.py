@@ -17,7 +17,6 @@ from pathlib import Path
 
 import xarray as xr
 
-from openeo_gip.catalog.headers import has_signature
 from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
 from openeo_gip.errors import ApiError
@@ -28,6 +27,7 @@ from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.registry import process
 from openeo_gip.processes.vector_common import features_of_geojson
 from openeo_gip.processes.vector_processes import load_geojson
+from openeo_gip.raster.headers import has_signature
 from openeo_gip.workspace import files_folder
 from openeo_gip.workspace.paths import resolve_in
 

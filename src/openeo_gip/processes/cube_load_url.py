@@ -15,11 +15,7 @@ from urllib.parse import urlparse
 
 import xarray as xr
 
-from openeo_gip.catalog.grid import common_grid
-from openeo_gip.catalog.headers import read_headers
 from openeo_gip.catalog.naming import NamePattern
-from openeo_gip.catalog.records import BandInfo, CollectionRecord, Item
-from openeo_gip.catalog.remote import AddressCheck, address_check, download, fetch_bytes, is_http, request
 from openeo_gip.catalog.scan import ScanError, raster_record
 from openeo_gip.catalog.sidecar import Sidecar
 from openeo_gip.errors import ApiError
@@ -30,6 +26,10 @@ from openeo_gip.processes.cube_load import cube_from_record
 from openeo_gip.processes.cube_load_result import result_file_for_url
 from openeo_gip.processes.registry import process
 from openeo_gip.processes.vector_processes import load_geojson
+from openeo_gip.raster.grid import common_grid
+from openeo_gip.raster.headers import read_headers
+from openeo_gip.raster.records import BandInfo, CollectionRecord, Item
+from openeo_gip.remote.fetch import AddressCheck, address_check, download, fetch_bytes, is_http, request
 
 
 @process()

@@ -34,7 +34,7 @@ def band(cube: xr.DataArray, position: int, ctx: ProcessContext | None) -> xr.Da
     part = source.narrowed({"bands": [position]}) if source is not None else None
     if part is None:
         return result
-    from openeo_gip.catalog.reader import build_cube  # the catalogue imports processes' neighbours
+    from openeo_gip.raster.reader import build_cube  # the catalogue imports processes' neighbours
 
     fresh = build_cube(part, keep_bands=False)
     return result.copy(data=fresh.data) if fresh.shape == result.shape else result
@@ -49,7 +49,7 @@ def sliced(cube: xr.DataArray, selection: dict[str, Any], ctx: ProcessContext | 
     part = source.narrowed(selection)
     if part is None:
         return result
-    from openeo_gip.catalog.reader import build_cube  # the catalogue imports processes' neighbours
+    from openeo_gip.raster.reader import build_cube  # the catalogue imports processes' neighbours
 
     fresh = build_cube(part)
     if fresh.shape != result.shape:  # e.g. a scalar index dropped a dimension: keep the plain slice

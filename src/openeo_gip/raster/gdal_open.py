@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 import rasterio
 from rasterio.errors import RasterioIOError
 
-from openeo_gip.catalog.netcdf_guard import open_self_contained
+from openeo_gip.raster.netcdf_guard import open_self_contained
 
 # GDAL would otherwise list each file's folder and open side files it finds there (``.msk``, ``.ovr``,
 # ``.aux.xml``) with whatever driver their content asks for; for remote files it is one request less, too.

@@ -21,7 +21,8 @@ from urllib.parse import urljoin, urlparse
 import pystac
 
 from openeo_gip.catalog.naming import NamePattern
-from openeo_gip.catalog.remote import (
+from openeo_gip.catalog.stac_source import Entry, entry_of_item
+from openeo_gip.remote.fetch import (
     MAX_DOCUMENT_BYTES,
     Failure,
     address_check,
@@ -29,7 +30,6 @@ from openeo_gip.catalog.remote import (
     is_http,
     local_path,
 )
-from openeo_gip.catalog.stac_source import Entry, entry_of_item
 
 # More items than this: the request has to be narrowed (extents) before anything is read.
 MAX_ITEMS = 10_000

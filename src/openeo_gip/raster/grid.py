@@ -9,7 +9,7 @@ from affine import Affine
 from rasterio.crs import CRS
 from rasterio.warp import transform_bounds
 
-from openeo_gip.catalog.records import Asset, Grid
+from openeo_gip.raster.records import Asset, Grid
 
 WGS84 = CRS.from_epsg(4326)
 

@@ -25,10 +25,10 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from openeo_gip.catalog.gdal_open import open_raster
-from openeo_gip.catalog.grid import is_aligned, pixel_offset, window_for_bbox
-from openeo_gip.catalog.records import Asset, CollectionRecord, Grid, Item
 from openeo_gip.errors import ApiError
+from openeo_gip.raster.gdal_open import open_raster
+from openeo_gip.raster.grid import is_aligned, pixel_offset, window_for_bbox
+from openeo_gip.raster.records import Asset, CollectionRecord, Grid, Item
 
 # Target chunk edge in pixels when the caller gives none: 1024 x 1024 float32 is 4 MiB. Larger chunks
 # mean fewer tasks (each costs the distributed scheduler about a millisecond), but 2048 px made the

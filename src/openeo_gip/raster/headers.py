@@ -14,9 +14,9 @@ from pathlib import Path
 
 import xarray as xr
 
-from openeo_gip.catalog.gdal_open import open_raster
-from openeo_gip.catalog.netcdf_guard import open_self_contained
-from openeo_gip.catalog.records import Asset, Grid, crs_string
+from openeo_gip.raster.gdal_open import open_raster
+from openeo_gip.raster.netcdf_guard import open_self_contained
+from openeo_gip.raster.records import Asset, Grid, crs_string
 
 log = logging.getLogger(__name__)
 
