@@ -121,7 +121,7 @@ def test_file_formats_list_what_is_written():
 
 
 def test_gtiff_of_period_labels_names_files_by_label(tmp_path, dask_client):
-    from openeo_gip.processes.cube_reduce import aggregate_temporal_period
+    from openeo_gip.processes.cube.reduce import aggregate_temporal_period
     from tests.processes.cube_builders import mean_reducer
 
     monthly = aggregate_temporal_period(make_cube(), "month", mean_reducer())

@@ -19,7 +19,7 @@ import rioxarray  # noqa: F401  (the .rio accessor)
 import xarray as xr
 
 from openeo_gip.model.values import ArrayView
-from openeo_gip.processes.arrays import labeled
+from openeo_gip.processes.arrays.elements import labeled
 from openeo_gip.processes.specs import get_spec
 
 

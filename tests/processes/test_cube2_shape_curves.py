@@ -9,10 +9,10 @@ import xarray as xr
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ArrayView, Callback
-from openeo_gip.processes.cube_curves import fit_curve, predict_curve
-from openeo_gip.processes.cube_dimensions import add_dimension
-from openeo_gip.processes.cube_reduce import apply_dimension
-from openeo_gip.processes.cube_shape import create_data_cube, flatten_dimensions, unflatten_dimension
+from openeo_gip.processes.cube.curves import fit_curve, predict_curve
+from openeo_gip.processes.cube.dimensions import add_dimension
+from openeo_gip.processes.cube.reduce import apply_dimension
+from openeo_gip.processes.cube.shape import create_data_cube, flatten_dimensions, unflatten_dimension
 from tests.processes.cube_builders import make_cube
 
 YEAR = 2 * np.pi / 31557600  # one cycle per year, x in seconds

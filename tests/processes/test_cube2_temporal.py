@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from openeo_gip.errors import ApiError
-from openeo_gip.processes.cube_temporal import (
+from openeo_gip.processes.cube.temporal import (
     aggregate_temporal,
     anomaly,
     climatological_normal,

@@ -13,10 +13,10 @@ import xarray as xr
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback
-from openeo_gip.processes.cube_filter import filter_spatial
-from openeo_gip.processes.cube_polygons import apply_polygon, mask_polygon
-from openeo_gip.processes.cube_zonal import aggregate_spatial, reduce_spatial
-from openeo_gip.processes.vector_processes import load_geojson, vector_buffer, vector_reproject
+from openeo_gip.processes.cube.filter import filter_spatial
+from openeo_gip.processes.cube.polygons import apply_polygon, mask_polygon
+from openeo_gip.processes.cube.zonal import aggregate_spatial, reduce_spatial
+from openeo_gip.processes.vector.operations import load_geojson, vector_buffer, vector_reproject
 from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer, nanmean
 
 TO_WGS84 = pyproj.Transformer.from_crs(CRS, 4326, always_xy=True)

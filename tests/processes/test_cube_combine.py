@@ -7,8 +7,8 @@ import pytest
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback
-from openeo_gip.processes.cube_bands import ndvi, normalized_difference
-from openeo_gip.processes.cube_combine import mask, merge_cubes
+from openeo_gip.processes.cube.bands import ndvi, normalized_difference
+from openeo_gip.processes.cube.combine import mask, merge_cubes
 from tests.processes.cube_builders import make_cube
 
 

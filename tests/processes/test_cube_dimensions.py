@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from openeo_gip.errors import ApiError
-from openeo_gip.processes.cube_dimensions import (
+from openeo_gip.processes.cube.dimensions import (
     add_dimension,
     dimension_labels,
     drop_dimension,

@@ -9,7 +9,7 @@ import shapely
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback
-from openeo_gip.processes.cube_filter import (
+from openeo_gip.processes.cube.filter import (
     filter_bands,
     filter_bbox,
     filter_labels,

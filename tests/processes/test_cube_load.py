@@ -7,7 +7,7 @@ import pytest
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
-from openeo_gip.processes.cube_load import _spatial_filter, save_result
+from openeo_gip.processes.load.collection import _spatial_filter, save_result
 from tests.processes.cube_builders import make_cube
 
 

@@ -15,9 +15,9 @@ from openeo_gip.catalog.index import Catalog, index_path, refresh_index
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import write_result
 from openeo_gip.model.values import ProcessContext, SaveRequest
-from openeo_gip.processes.cube_bands import ndvi
-from openeo_gip.processes.cube_load import load_collection
-from openeo_gip.processes.cube_reduce import reduce_dimension
+from openeo_gip.processes.cube.bands import ndvi
+from openeo_gip.processes.cube.reduce import reduce_dimension
+from openeo_gip.processes.load.collection import load_collection
 from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
 
 SIDECAR = """

@@ -15,7 +15,7 @@ import pytest
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback, ProcessContext
-from openeo_gip.processes.cube_load_stac import load_stac
+from openeo_gip.processes.load.stac import load_stac
 from openeo_gip.workspace import user_folder
 from tests.conftest import LOOPBACK_ALLOWED, make_config
 from tests.support.stac_files import write_stac_collection

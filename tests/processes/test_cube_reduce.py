@@ -8,7 +8,7 @@ import xarray as xr
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ArrayView, Callback
-from openeo_gip.processes.cube_reduce import (
+from openeo_gip.processes.cube.reduce import (
     aggregate_temporal_period,
     apply,
     apply_dimension,

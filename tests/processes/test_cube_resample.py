@@ -7,7 +7,7 @@ import pyproj
 import pytest
 
 from openeo_gip.errors import ApiError
-from openeo_gip.processes.cube_resample import resample_spatial
+from openeo_gip.processes.cube.resample import resample_spatial
 from tests.processes.cube_builders import ORIGIN_X, ORIGIN_Y, make_cube
 
 

@@ -11,8 +11,8 @@ import pytest
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
-from openeo_gip.processes.dates import date_between, date_difference, date_shift
-from openeo_gip.processes.math import nan
+from openeo_gip.processes.scalar.dates import date_between, date_difference, date_shift
+from openeo_gip.processes.scalar.math import nan
 from tests.processes.cube_builders import make_cube, nanmean
 
 

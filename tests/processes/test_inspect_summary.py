@@ -7,8 +7,8 @@ import numpy as np
 import xarray as xr
 
 from openeo_gip.model.values import ArrayView
-from openeo_gip.processes.arrays import labeled
-from openeo_gip.processes.development import SMALL, summarise
+from openeo_gip.processes.arrays.elements import labeled
+from openeo_gip.processes.output.inspect import SMALL, summarise
 from tests.processes.cube_builders import make_cube
 
 

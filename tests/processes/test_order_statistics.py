@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 
 from openeo_gip.model.values import ArrayView
-from openeo_gip.processes import statistics
-from openeo_gip.processes.statistics import median, nanmedian, whole_along
+from openeo_gip.processes.arrays import statistics
+from openeo_gip.processes.arrays.statistics import median, nanmedian, whole_along
 
 
 def _reference(values: np.ndarray, axis: int) -> np.ndarray:

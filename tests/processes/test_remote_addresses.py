@@ -17,7 +17,7 @@ import requests
 
 from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
-from openeo_gip.processes.cube_common import invalid
+from openeo_gip.processes.errors import invalid
 from openeo_gip.remote.fetch import address_check, check_address, is_public, request
 from tests.conftest import bearer_for
 from tests.support.stac_files import point_item, write_stac_collection

@@ -13,7 +13,7 @@ import xarray as xr
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
-from openeo_gip.processes.vector_common import geometries_of, vector_cube
+from openeo_gip.processes.vector.common import geometries_of, vector_cube
 
 UTM = "EPSG:32631"
 SQUARE = shapely.box(0, 0, 100, 100)

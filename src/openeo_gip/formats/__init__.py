@@ -180,7 +180,7 @@ def write_result(request: SaveRequest, folder: Path, *, client: Any = None) -> l
     from openeo_gip.formats.png import write_png
     from openeo_gip.formats.vector import write_csv, write_geojson, write_geoparquet, write_vector_netcdf
     from openeo_gip.formats.zarr_format import write_zarr
-    from openeo_gip.processes.vector_common import is_vector_cube
+    from openeo_gip.processes.vector.common import is_vector_cube
 
     writers = {
         "GTiff": write_gtiff,

@@ -21,8 +21,8 @@ import xarray as xr
 
 from openeo_gip.formats.json_format import to_json_value
 from openeo_gip.formats.raster_layout import compute, unsuitable
-from openeo_gip.processes.cube_common import label_to_json
-from openeo_gip.processes.vector_common import (
+from openeo_gip.processes.cube.common import label_to_json
+from openeo_gip.processes.vector.common import (
     GEOMETRY,
     feature_properties,
     geometries_of,

@@ -3,7 +3,7 @@
 A vector data cube is a DataArray too: its dimension ``geometry`` has shapely geometries as labels, their
 CRS is ``attrs["crs"]`` (``EPSG:n`` or WKT), feature properties are further coordinates along
 ``geometry``, and other dimensions (``t``, ``bands``, ``properties``) are ordinary ones. Helpers:
-``openeo_gip.processes.vector_common`` (``is_vector_cube``, ``vector_cube``, ``as_vector_cube``).
+``openeo_gip.processes.vector.common`` (``is_vector_cube``, ``vector_cube``, ``as_vector_cube``).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class ProcessContext:
     # Folders under the user's files that ``export_workspace`` asked the results to be copied to.
     exports: list[str] = field(default_factory=list)
     # Dask name of a cube read straight from a collection -> what it reads, so that filters after it
-    # narrow the read itself (processes/cube_pushdown.py).
+    # narrow the read itself (processes/cube/pushdown.py).
     sources: dict[str, Any] = field(default_factory=dict)
 
 

@@ -14,20 +14,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ArrayView
+from openeo_gip.processes.errors import invalid
 
 # The dimension a plain list becomes when it has to be handled like a cube's array.
 LIST_DIM = "_index"
-
-
-def process_error(code: str, message: str) -> ApiError:
-    """An error a process definition names; the user caused it, so 400."""
-    return ApiError(code, message, status=400)
-
-
-def invalid_argument(process: str, parameter: str, reason: str) -> ApiError:
-    return ApiError("ProcessParameterInvalid", process=process, parameter=parameter, reason=reason)
 
 
 def is_array_value(value: Any) -> bool:
@@ -99,7 +90,7 @@ def as_view(data: Any, process: str, parameter: str = "data") -> ArrayView:
         return ArrayView(data, data.dims[0])
     if isinstance(data, np.ndarray) and data.ndim == 1:
         return ArrayView(xr.DataArray(data, dims=[LIST_DIM]), LIST_DIM)
-    raise invalid_argument(process, parameter, f"expected an array, got {type(data).__name__}")
+    raise invalid(process, parameter, f"expected an array, got {type(data).__name__}")
 
 
 def list_to_numpy(values: list) -> np.ndarray:

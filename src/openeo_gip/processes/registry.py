@@ -38,7 +38,7 @@ def process(process_id: str | None = None) -> Callable[[Callable], Callable]:
 
 def implementations() -> dict[str, Implementation]:
     """Every implemented process, after importing all family modules of ``openeo_gip.processes``."""
-    for module in pkgutil.iter_modules(_package.__path__):
-        if module.name not in {"registry", "specs"}:
-            importlib.import_module(f"{_package.__name__}.{module.name}")
+    for module in pkgutil.walk_packages(_package.__path__, prefix=f"{_package.__name__}."):
+        if not module.name.endswith((".registry", ".specs")):
+            importlib.import_module(module.name)
     return _TABLE

@@ -9,7 +9,8 @@ import xarray as xr
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ArrayView, ProcessContext
-from openeo_gip.processes.cube_common import invalid, keep_metadata, process_error
+from openeo_gip.processes.cube.common import keep_metadata
+from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
 from openeo_gip.udf.blocks import SPATIAL, UdfCall, apply_udf
 from openeo_gip.udf.runtimes import RUNTIME, accepted_versions

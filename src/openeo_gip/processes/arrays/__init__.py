@@ -1,0 +1,2 @@
+"""Processes on openEO arrays (``ArrayView``s along one dimension of a cube, or plain lists): elements,
+labels and statistics."""

@@ -1,0 +1,146 @@
+"""Where cubes come from and go to: load_collection (and what the other load processes share) and
+save_result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xarray as xr
+
+from openeo_gip.errors import ApiError
+from openeo_gip.model.values import Callback, ProcessContext, SaveRequest
+from openeo_gip.processes.cube.filter import parse_interval
+from openeo_gip.processes.cube.geometry import (
+    WGS84,
+    bbox_in_crs,
+    cube_crs,
+    geojson_polygons,
+    mask_outside,
+    select_bbox,
+    to_crs,
+)
+from openeo_gip.processes.cube.pushdown import remember_source
+from openeo_gip.processes.errors import invalid, process_error
+from openeo_gip.processes.registry import process
+
+
+@process()
+def load_collection(
+    id: str,
+    spatial_extent: dict | None,
+    temporal_extent: list | None,
+    bands: list | None = None,
+    properties: dict | None = None,
+    *,
+    ctx: ProcessContext,
+) -> xr.DataArray:
+    record = ctx.services.catalog.get(id, user=ctx.user)
+    return cube_from_record(
+        record,
+        spatial_extent,
+        temporal_extent,
+        bands,
+        properties,
+        process_id="load_collection",
+        what=f"Collection '{id}'",
+        ctx=ctx,
+    )
+
+
+def cube_from_record(
+    record: Any,
+    spatial_extent: Any,
+    temporal_extent: list | None,
+    bands: list | None,
+    properties: dict | None,
+    *,
+    process_id: str,
+    what: str,
+    ctx: ProcessContext,
+) -> xr.DataArray:
+    """The lazy cube of a ``CollectionRecord`` cut to the arguments of a load process (``load_collection``,
+    ``load_stac``, ``load_result``, ...); ``NoDataAvailable`` (naming ``what``) when nothing is left. Filters
+    that follow narrow the read itself (``cube/pushdown.py``, through ``ctx``)."""
+    from openeo_gip.raster.reader import build_cube, select_source  # the catalogue imports our neighbours
+
+    bbox, polygons = _spatial_filter(spatial_extent, process_id)
+    if temporal_extent is not None:
+        parse_interval(temporal_extent, process_id, "temporal_extent")  # validates only
+    if bands is not None and not bands:
+        raise invalid(process_id, "bands", "give at least one band, or null for all")
+    source = select_source(
+        record,
+        spatial_extent=bbox,
+        temporal_extent=list(temporal_extent) if temporal_extent else None,
+        bands=bands,
+        properties=_property_tests(properties),
+        process=process_id,
+    )
+    cube = _with_band_metadata(build_cube(source), record)
+    remember_source(ctx, cube, source)
+    if bbox is not None:  # the reader may hand back whole blocks; keep exactly the pixel centres inside
+        cube = select_bbox(cube, bbox_in_crs(bbox, cube_crs(cube), process_id, "spatial_extent"), ctx)
+    if polygons is not None:
+        cube = mask_outside(cube, to_crs(polygons, cube_crs(cube)))
+    if any(size == 0 for size in cube.shape):
+        raise process_error("NoDataAvailable", f"{what} has no data in the requested extent.")
+    return cube
+
+
+def _property_tests(properties: dict | None) -> dict | None:
+    """The reader calls ``test(value)``; an openEO condition is a callback with the parameter ``value``."""
+    if not properties:
+        return None
+    tests = {}
+    for name, condition in properties.items():
+        if isinstance(condition, Callback):
+            tests[name] = lambda value, condition=condition: condition(value=value) is True
+        else:
+            tests[name] = condition
+    return tests
+
+
+def _with_band_metadata(cube: xr.DataArray, record: Any) -> xr.DataArray:
+    """Common names and wavelengths as coordinates along ``bands``, for ndvi and filter_bands."""
+    if "bands" not in cube.dims:
+        return cube
+    info = {band.name: band for band in getattr(record, "bands", [])}
+    names = [str(v) for v in cube["bands"].values]
+    common = [getattr(info.get(name), "common_name", None) or "" for name in names]
+    wavelengths = [getattr(info.get(name), "center_wavelength", None) for name in names]
+    cube = cube.assign_coords(common_name=("bands", common))
+    if all(w is not None for w in wavelengths):
+        cube = cube.assign_coords(center_wavelength=("bands", [float(w) for w in wavelengths]))
+    return cube
+
+
+def _spatial_filter(extent: Any, process_id: str = "load_collection") -> tuple[dict | None, Any]:
+    """The bounding box handed to the reader, and the polygons to mask with afterwards (if GeoJSON)."""
+    if extent is None:
+        return None, None
+    if isinstance(extent, dict) and {"west", "south", "east", "north"} <= extent.keys():
+        return {**extent, "crs": extent.get("crs") or 4326}, None
+    polygons = geojson_polygons(extent, process_id, "spatial_extent")
+    if polygons.is_empty:
+        raise invalid(process_id, "spatial_extent", "the geometries are empty")
+    west, south, east, north = polygons.bounds
+    return {"west": west, "south": south, "east": east, "north": north, "crs": WGS84.to_epsg()}, polygons
+
+
+@process()
+def save_result(data: Any, format: str, options: dict | None = None, *, ctx: ProcessContext) -> bool:
+    from openeo_gip.formats import OUTPUT_FORMATS, find_output_format
+
+    name = find_output_format(format)
+    allowed = OUTPUT_FORMATS[name]["parameters"]
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise invalid("save_result", "options", f"{name} has no option {', '.join(unknown)}")
+    raster_only = "vector" not in OUTPUT_FORMATS[name]["gis_data_types"]
+    if raster_only and not isinstance(data, xr.DataArray):
+        raise ApiError("FormatUnsuitable", f"{name} can only store raster data cubes.", status=400)
+    if isinstance(data, xr.DataArray) and any(size == 0 for size in data.shape) and name != "JSON":
+        raise ApiError("DataCubeEmpty", f"The data cube is empty; {name} cannot store it.", status=400)
+    ctx.saved.append(SaveRequest(data=data, format=name, options=options))
+    return True
