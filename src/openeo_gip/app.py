@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 
 from flask import Flask, Response, jsonify, request
@@ -17,7 +16,7 @@ from openeo_gip.catalog.index import Catalog
 from openeo_gip.config import Config
 from openeo_gip.db import Database
 from openeo_gip.engine.cluster import DaskCluster
-from openeo_gip.errors import ApiError
+from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.jobs.runner import JobRunner
 from openeo_gip.workspace import hide_server_paths
 
@@ -99,9 +98,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        failure = ApiError("Internal", reference=uuid.uuid4().hex)
-        log.exception("internal error %s on %s %s", failure.id, request.method, request.path)
-        return _error_response(failure)
+        return _error_response(internal_error(log, f"{request.method} {request.path}", error))
 
 
 def _register_cors(app: Flask) -> None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -90,3 +91,15 @@ def _fill(template: str, fields: dict[str, Any]) -> str:
         return template.format(**fields)
     except KeyError:  # a caller forgot a field: keep the sentence readable rather than fail
         return template.split("{")[0].rstrip(" :'") + "."
+
+
+def internal_error(
+    log: logging.Logger, where: str, error: BaseException | None = None, detail: str = ""
+) -> ApiError:
+    """An ``Internal`` error for a fault of the server, not of the request: the client learns where it
+    happened and a reference; the server log has ``detail`` and the traceback under that reference."""
+    reference = uuid.uuid4().hex
+    kind = f" ({type(error).__name__})" if error is not None else ""
+    log.error("internal error in %s%s, reference %s %s", where, kind, reference, detail, exc_info=error)
+    message = f"Internal server error in {where}{kind}, reference {reference}."
+    return ApiError("Internal", message, reference=reference)

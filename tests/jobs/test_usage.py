@@ -13,9 +13,11 @@ import rasterio
 import requests
 from distributed import Client, LocalCluster, get_task_stream
 
+from openeo_gip.engine.execute import run_process
 from openeo_gip.jobs import metering
-from openeo_gip.jobs.execute import execute
+from openeo_gip.jobs.progress import job_watch
 from openeo_gip.model.values import ProcessContext
+from openeo_gip.results.pipeline import planned_results, write_results
 from tests.catalog.conftest import scan
 from tests.conftest import make_config
 from tests.jobs.conftest import create_job, wait_for
@@ -170,15 +172,11 @@ def test_each_saved_result_has_its_share_of_the_progress(client, s2, tmp_path):
     }
     catalog = scan(tmp_path / "data", tmp_path / "system")
     reported: list[float] = []
+    context = ProcessContext(services=types.SimpleNamespace(catalog=catalog))
     with client.as_current():  # as the server's client is (set_as_default)
-        written = execute(
-            {"process_graph": nodes},
-            ProcessContext(services=types.SimpleNamespace(catalog=catalog)),
-            tmp_path / "out",
-            client=client,
-            on_progress=reported.append,
-            job_id="job-two-results",
-        )
+        requests_ = planned_results(run_process({"process_graph": nodes}, context), context)
+        watch = job_watch(client, "job-two-results", len(requests_), lambda: False, reported.append)
+        written = write_results(requests_, tmp_path / "out", client, watch).files
     assert [path.parent.name for path in written] == ["part-1", "part-2"]
     halves = [value for value in reported if value <= 0.5], [value for value in reported if value > 0.5]
     assert halves[0] and halves[1] and reported == halves[0] + halves[1], reported  # first, then second

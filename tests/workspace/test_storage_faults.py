@@ -16,7 +16,7 @@ import pytest
 from openeo_gip.errors import ApiError
 from openeo_gip.workspace import folder_size
 from openeo_gip.workspace.bundles import Limits, unpack_bundle
-from openeo_gip.workspace.export import export_files
+from openeo_gip.workspace.copies import copy_into_files
 from openeo_gip.workspace.files import check_place
 from tests.conftest import make_config
 from tests.workspace.private_data import zip_bytes
@@ -127,9 +127,9 @@ def test_check_place_tells_what_stands_in_the_way(tmp_path):
 def test_export_checks_the_folder_even_with_nothing_to_copy(tmp_path, db_url):
     config = make_config(tmp_path, db_url)
     with pytest.raises(ApiError) as caught:
-        export_files(config, "u1", tmp_path, [], "../elsewhere")
+        copy_into_files(config, "u1", tmp_path, [], "../elsewhere")
     assert caught.value.code == "FilePathInvalid"
-    assert export_files(config, "u1", tmp_path, [], "fine/folder") == []
+    assert copy_into_files(config, "u1", tmp_path, [], "fine/folder") == []
 
 
 def test_export_into_a_folder_named_like_a_result_is_refused(tmp_path, db_url):
@@ -139,7 +139,7 @@ def test_export_into_a_folder_named_like_a_result_is_refused(tmp_path, db_url):
     (results / "out.tif").write_bytes(b"tif")
     (config.paths.workspaces / "u1" / "files" / "copies" / "out.tif").mkdir(parents=True)
     with pytest.raises(ApiError) as caught:
-        export_files(config, "u1", results, [results / "out.tif"], "copies")
+        copy_into_files(config, "u1", results, [results / "out.tif"], "copies")
     assert caught.value.code == "FolderOperationUnsupported" and "'copies/out.tif'" in caught.value.message
 
 

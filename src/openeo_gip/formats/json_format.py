@@ -22,6 +22,8 @@ def to_json_value(value: Any, client: Any = None) -> Any:
         value = value.data if value.data.ndim == 1 else value.data.transpose(value.dim, ...)
         if value.ndim == 1:
             return _plain(compute(value, client).values.tolist())
+    if isinstance(value, xr.DataArray) and value.ndim == 0:  # a cube reduced to one value
+        return _plain(compute(value, client).values.item())
     if isinstance(value, xr.DataArray):
         cube = compute(value, client)
         crs = cube.rio.crs if "x" in cube.dims and "y" in cube.dims else None

@@ -12,7 +12,6 @@ import logging
 import shutil
 import threading
 import time
-import uuid
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +20,17 @@ from sqlalchemy import update
 
 from openeo_gip.db.models import Job, User, utcnow
 from openeo_gip.engine.definitions import stored_processes
-from openeo_gip.errors import ApiError
+from openeo_gip.engine.execute import run_process
+from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.jobs import job_folder, metering
 from openeo_gip.jobs.assets import describe
-from openeo_gip.jobs.execute import JobCanceled, execute
-from openeo_gip.jobs.export import export_job_results
+from openeo_gip.jobs.progress import job_watch
 from openeo_gip.jobs.queue import Limits, claim_next, new_worker_id, recover_orphans
+from openeo_gip.jobs.result_copies import copy_job_results
 from openeo_gip.jobs.store import JobLogger, set_status, write_log
 from openeo_gip.model.values import ProcessContext
+from openeo_gip.results.compute import Canceled
+from openeo_gip.results.pipeline import planned_results, write_results
 from openeo_gip.workspace import hide_server_paths
 
 log = logging.getLogger(__name__)
@@ -191,23 +193,17 @@ class JobRunner:
                 self._metered = client
             thread_started = time.thread_time()
             try:
-                paths = execute(
-                    job.process,
-                    context,
-                    folder,
-                    client=client,
-                    should_stop=state.cancel.is_set,
-                    on_progress=state.advance,
-                    stats=stats,
-                    user_processes=stored_processes(db, job.user_id),
-                    job_id=job.id,
-                )
+                value = run_process(job.process, context, user_processes=stored_processes(db, job.user_id))
+                requests = planned_results(value, context)
+                watch = job_watch(client, job.id, len(requests), state.cancel.is_set, state.advance)
+                written = write_results(requests, folder, client, watch)
+                paths, stats["bytes"] = written.files, written.computed_bytes
             finally:
                 stats["thread_seconds"] = time.thread_time() - thread_started
                 if client is not None:
                     stats |= metering.collect(client, job.id) or {}
             # Before the status says "finished", so a client seeing it also finds the copies in /files.
-            export_job_results(self.config, job.user_id, job.id, folder, paths, context.exports, logger)
+            copy_job_results(self.config, job.user_id, job.id, folder, paths, context.exports, logger)
             assets = [describe(path, folder) for path in paths]
             usage = _usage(time.monotonic() - started, assets, stats)
             if set_status(
@@ -224,15 +220,11 @@ class JobRunner:
                 logger.info(f"Finished: {len(assets)} file(s) in {usage['duration']['value']:.1f} s.")
             else:
                 shutil.rmtree(folder, ignore_errors=True)
-        except JobCanceled:
+        except Canceled:
             self._after_cancel(job, folder)
-        except ApiError as error:
-            self._fail(job, logger, error.message, error.code, started, state, stats)
         except Exception as error:
-            reference = uuid.uuid4().hex
-            log.exception("job %s failed, reference %s", job.id, reference)
-            message = f"Internal error ({type(error).__name__}), reference {reference}."
-            self._fail(job, logger, message, "Internal", started, state, stats)
+            failure = error if isinstance(error, ApiError) else internal_error(log, f"job {job.id}", error)
+            self._fail(job, logger, failure.message, failure.code, started, state, stats)
         finally:
             with self._lock:
                 self._active.pop(job.id, None)

@@ -24,7 +24,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,7 +31,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import xarray as xr
 
-from openeo_gip.errors import ApiError
+from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.udf.wire import WireError, decode, encode
 
 log = logging.getLogger(__name__)
@@ -116,9 +115,7 @@ def _account(name: str) -> pwd.struct_passwd | None:
 def _setup_error(reason: str) -> ApiError:
     """The server's configuration keeps UDFs from running, not the user's code: an ``Internal`` error whose
     reference leads to ``reason`` in the server log."""
-    reference = uuid.uuid4().hex
-    log.error("cannot run UDFs: %s (reference %s)", reason, reference)
-    return ApiError("Internal", reference=reference)
+    return internal_error(log, "running UDFs", detail=reason)
 
 
 def _environment(home: Path) -> dict[str, str]:

@@ -26,7 +26,7 @@ def job_export_folder(job_id: str) -> str:
     return f"jobs/{job_id}"
 
 
-def export_files(
+def copy_into_files(
     config: Config, user_id: str, source: Path, files: list[Path], target: str
 ) -> list[FileInfo]:
     """Copy ``files`` (below ``source``, keeping their paths relative to it) to ``files/<target>/``.

@@ -9,10 +9,11 @@ from pathlib import Path
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs.store import JobLogger
-from openeo_gip.workspace.export import export_files, job_export_folder
+from openeo_gip.results.pipeline import copy_results
+from openeo_gip.workspace.copies import job_export_folder
 
 
-def export_job_results(
+def copy_job_results(
     config: Config,
     user_id: str,
     job_id: str,
@@ -25,18 +26,17 @@ def export_job_results(
     files); with none asked for and the config option on, to ``jobs/<job id>``."""
     if not targets and config.jobs.export_results_to_files:
         targets = [job_export_folder(job_id)]
-    for target in dict.fromkeys(targets):
-        try:
-            copied = export_files(config, user_id, folder, paths, target)
-        except (ApiError, OSError) as error:
-            if isinstance(error, ApiError):
-                reason = error.message
-            else:
-                reason = f"the copy failed ({error.strerror or type(error).__name__})."
-            logger.error(
-                f"The results were not copied to your files under '{target}/': {reason} "
-                "They stay available as the job's results.",
-                extra={"code": getattr(error, "code", "StorageFailure")},
-            )
-            continue
-        logger.info(f"Copied {len(copied)} result file(s) to your files under '{target}/'.")
+
+    def failed(target: str, error: Exception) -> None:
+        if isinstance(error, ApiError):
+            reason = error.message
+        else:
+            reason = f"the copy failed ({getattr(error, 'strerror', None) or type(error).__name__})."
+        logger.error(
+            f"The results were not copied to your files under '{target}/': {reason} "
+            "They stay available as the job's results.",
+            extra={"code": getattr(error, "code", "StorageFailure")},
+        )
+
+    for target, count in copy_results(config, user_id, folder, paths, targets, failed).items():
+        logger.info(f"Copied {count} result file(s) to your files under '{target}/'.")

@@ -2,7 +2,7 @@
 
 The only workspace is ``files`` (the user's ``/files``); ``merge`` names a folder there, by default
 ``jobs/<job id>`` for a batch job and ``results/<UTC time>`` for a synchronous request. The copy happens
-after the results are written (``workspace/export.py``): by the job runner for a job, before the answer is
+after the results are written (``workspace/copies.py``): by the job runner for a job, before the answer is
 sent for ``POST /result``. The value passed through is ``data`` unchanged.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
-from openeo_gip.workspace.export import FILES_WORKSPACE, job_export_folder
+from openeo_gip.workspace.copies import FILES_WORKSPACE, job_export_folder
 from openeo_gip.workspace.paths import checked_parts
 
 
