@@ -1,5 +1,4 @@
-"""Where cubes come from and go to: load_collection (and what the other load processes share) and
-save_result."""
+"""load_collection, and how the other load processes turn a collection record into a cube."""
 
 from __future__ import annotations
 
@@ -7,8 +6,7 @@ from typing import Any
 
 import xarray as xr
 
-from openeo_gip.errors import ApiError
-from openeo_gip.model.values import Callback, ProcessContext, SaveRequest
+from openeo_gip.model.values import Callback, ProcessContext
 from openeo_gip.processes.cube.filter import parse_interval
 from openeo_gip.processes.cube.geometry import (
     WGS84,
@@ -125,22 +123,3 @@ def _spatial_filter(extent: Any, process_id: str = "load_collection") -> tuple[d
         raise invalid(process_id, "spatial_extent", "the geometries are empty")
     west, south, east, north = polygons.bounds
     return {"west": west, "south": south, "east": east, "north": north, "crs": WGS84.to_epsg()}, polygons
-
-
-@process()
-def save_result(data: Any, format: str, options: dict | None = None, *, ctx: ProcessContext) -> bool:
-    from openeo_gip.formats import OUTPUT_FORMATS, find_output_format
-
-    name = find_output_format(format)
-    allowed = OUTPUT_FORMATS[name]["parameters"]
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise invalid("save_result", "options", f"{name} has no option {', '.join(unknown)}")
-    raster_only = "vector" not in OUTPUT_FORMATS[name]["gis_data_types"]
-    if raster_only and not isinstance(data, xr.DataArray):
-        raise ApiError("FormatUnsuitable", f"{name} can only store raster data cubes.", status=400)
-    if isinstance(data, xr.DataArray) and any(size == 0 for size in data.shape) and name != "JSON":
-        raise ApiError("DataCubeEmpty", f"The data cube is empty; {name} cannot store it.", status=400)
-    ctx.saved.append(SaveRequest(data=data, format=name, options=options))
-    return True
