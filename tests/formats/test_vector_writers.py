@@ -15,7 +15,7 @@ import xarray as xr
 import zarr
 
 from openeo_gip.errors import ApiError
-from openeo_gip.formats import OUTPUT_FORMATS, media_type, write_result
+from openeo_gip.formats import file_formats, media_type, write_result
 from openeo_gip.model.values import SaveRequest
 from openeo_gip.processes.cube.zonal import aggregate_spatial
 from openeo_gip.processes.vector.common import vector_cube
@@ -46,8 +46,8 @@ def zonal():
 
 def test_formats_are_announced_with_vector_types():
     for name in ("GeoJSON", "CSV", "GeoParquet"):
-        assert OUTPUT_FORMATS[name]["gis_data_types"] == ["vector"]
-    assert "vector" in OUTPUT_FORMATS["netCDF"]["gis_data_types"]
+        assert file_formats()["output"][name]["gis_data_types"] == ["vector"]
+    assert "vector" in file_formats()["output"]["netCDF"]["gis_data_types"]
     assert media_type("geojson") == "application/geo+json" and media_type("zarr") == "application/zip"
 
 

@@ -12,7 +12,7 @@ import rasterio
 import xarray as xr
 
 from openeo_gip.errors import ApiError
-from openeo_gip.formats import OUTPUT_FORMATS, media_type, write_result
+from openeo_gip.formats import file_formats, media_type, write_result
 from openeo_gip.formats.png import to_bytes
 from openeo_gip.model.values import SaveRequest
 from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, PIXEL, make_cube
@@ -115,7 +115,16 @@ def test_json_of_values_and_cubes(tmp_path, dask_client):
 
 
 def test_file_formats_list_what_is_written():
-    assert set(OUTPUT_FORMATS) == {"GTiff", "netCDF", "JSON", "PNG", "Zarr", "GeoJSON", "CSV", "GeoParquet"}
+    assert set(file_formats()["output"]) == {
+        "GTiff",
+        "netCDF",
+        "JSON",
+        "PNG",
+        "Zarr",
+        "GeoJSON",
+        "CSV",
+        "GeoParquet",
+    }
     assert media_type("gtiff").startswith("image/tiff")
     assert media_type("PNG") == "image/png"
 

@@ -20,6 +20,7 @@ from openeo_gip.formats.raster_layout import (
     time_dimension,
     unsuitable,
 )
+from openeo_gip.formats.record import OutputFormat
 
 # Below this size a cube with several dates is computed in one go (shared inputs are read once);
 # above it, date by date, so memory holds one date at a time.
@@ -76,3 +77,31 @@ def _write_one(cube: xr.DataArray, path: Path, options: dict, client: Any) -> Pa
         for index, name in enumerate(band_names(cube), start=1):
             target.set_band_description(index, name)
     return path
+
+
+FORMAT = OutputFormat(
+    name="GTiff",
+    title="GeoTIFF (cloud-optimised)",
+    description=(
+        "Tiled, compressed GeoTIFF with overviews; one file per date when time remains, "
+        "band names as band descriptions, NaN as nodata."
+    ),
+    gis_data_types=("raster",),
+    parameters={
+        "tile_size": {
+            "type": "integer",
+            "description": "Edge of the internal square tiles, in pixels.",
+            "default": 512,
+            "minimum": 16,
+        },
+        "compression": {
+            "type": "string",
+            "description": "Lossless compression of the tiles.",
+            "enum": ["deflate", "lzw", "zstd", "none"],
+            "default": "deflate",
+        },
+    },
+    media_type="image/tiff; application=geotiff; profile=cloud-optimized",
+    suffix=".tif",
+    write=write_gtiff,
+)

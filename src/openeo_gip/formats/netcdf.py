@@ -11,6 +11,8 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from openeo_gip.formats.raster_layout import computed_raster, unsuitable
+from openeo_gip.formats.record import OutputFormat
+from openeo_gip.formats.vector import write_vector_netcdf
 
 
 def write_netcdf(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
@@ -52,3 +54,18 @@ def _describe_coordinates(dataset: xr.Dataset) -> None:
     for name, axis in (("x", "X"), ("y", "Y")):
         if name in dataset.coords:
             dataset[name].attrs.update(axis=axis)
+
+
+FORMAT = OutputFormat(
+    name="netCDF",
+    title="netCDF-4 (CF)",
+    description=(
+        "One file holding the whole cube following CF: one variable per band, the CRS as grid mapping, "
+        "time as CF time coordinate."
+    ),
+    gis_data_types=("raster", "vector"),
+    media_type="application/x-netcdf",
+    suffix=".nc",
+    write=write_netcdf,
+    write_vector=write_vector_netcdf,
+)

@@ -14,6 +14,7 @@ import rasterio
 import xarray as xr
 
 from openeo_gip.formats.raster_layout import as_bands_yx, compute, geotransform, time_dimension, unsuitable
+from openeo_gip.formats.record import OutputFormat
 
 
 def write_png(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
@@ -56,3 +57,22 @@ def to_bytes(values: np.ndarray, low: float | None, high: float | None) -> tuple
     scaled = (values - float(low)) * (255.0 / span) if span else np.zeros_like(values)
     pixels = np.clip(np.rint(np.nan_to_num(scaled, nan=0.0)), 0, 255).astype(np.uint8)
     return pixels, opaque
+
+
+FORMAT = OutputFormat(
+    name="PNG",
+    title="PNG image",
+    description=(
+        "8-bit picture: one band in grey, three bands as red, green and blue; nodata is transparent. "
+        "Values are mapped from scale_min..scale_max to 0..255; without them, values already within "
+        "0..255 are kept and others are stretched from their minimum to their maximum."
+    ),
+    gis_data_types=("raster",),
+    parameters={
+        "scale_min": {"type": "number", "description": "Value shown as 0 (black).", "default": None},
+        "scale_max": {"type": "number", "description": "Value shown as 255 (white).", "default": None},
+    },
+    media_type="image/png",
+    suffix=".png",
+    write=write_png,
+)

@@ -19,8 +19,9 @@ import pandas as pd
 import shapely
 import xarray as xr
 
-from openeo_gip.formats.json_format import to_json_value
+from openeo_gip.formats.json_values import to_json_value
 from openeo_gip.formats.raster_layout import compute, unsuitable
+from openeo_gip.formats.record import OutputFormat
 from openeo_gip.processes.cube.common import label_to_json
 from openeo_gip.processes.vector.common import (
     GEOMETRY,
@@ -136,3 +137,40 @@ def write_vector_netcdf(data: xr.DataArray, folder: Path, options: dict, client:
     path = folder / "result.nc"
     dataset.to_netcdf(path, engine="netcdf4")
     return [path]
+
+
+FORMATS = (
+    OutputFormat(
+        name="GeoJSON",
+        title="GeoJSON",
+        description=(
+            "A vector data cube as a FeatureCollection in WGS 84: one feature per geometry with its "
+            "properties and one property per label combination of the other dimensions (joined by ~)."
+        ),
+        gis_data_types=("vector",),
+        media_type="application/geo+json",
+        suffix=".geojson",
+        write=write_geojson,
+    ),
+    OutputFormat(
+        name="CSV",
+        title="CSV table",
+        description=(
+            "A vector data cube as a long table: one row per geometry (feature_index, its properties) "
+            "and label combination of the other dimensions, with the column value."
+        ),
+        gis_data_types=("vector",),
+        media_type="text/csv",
+        suffix=".csv",
+        write=write_csv,
+    ),
+    OutputFormat(
+        name="GeoParquet",
+        title="GeoParquet",
+        description="A vector data cube with the columns of the GeoJSON output, geometries in their CRS.",
+        gis_data_types=("vector",),
+        media_type="application/vnd.apache.parquet",
+        suffix=".parquet",
+        write=write_geoparquet,
+    ),
+)

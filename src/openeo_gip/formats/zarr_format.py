@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from openeo_gip.formats.raster_layout import computed_raster
+from openeo_gip.formats.record import OutputFormat
 
 
 def write_zarr(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
@@ -31,3 +32,25 @@ def write_zarr(data: Any, folder: Path, options: dict, client: Any = None) -> li
                 if file.is_file():
                     archive.write(file, file.relative_to(store).as_posix())
     return [path]
+
+
+FORMAT = OutputFormat(
+    name="Zarr",
+    title="Zarr (zipped store)",
+    description=(
+        "The whole cube with all its dimensions in one zipped Zarr store (one array, CRS as grid "
+        "mapping); open it with xarray.open_zarr(zarr.storage.ZipStore(path, mode='r'))."
+    ),
+    gis_data_types=("raster",),
+    parameters={
+        "zarr_format": {
+            "type": "integer",
+            "description": "Version of the Zarr format.",
+            "enum": [2, 3],
+            "default": 2,
+        }
+    },
+    media_type="application/zip",
+    suffix=".zarr.zip",
+    write=write_zarr,
+)

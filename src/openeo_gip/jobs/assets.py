@@ -11,24 +11,17 @@ from typing import Any
 
 from rasterio.warp import transform_bounds
 
+from openeo_gip.formats import media_type_of
 from openeo_gip.raster.gdal_open import open_raster
 
 log = logging.getLogger(__name__)
-
-_MEDIA_TYPES = {
-    ".tif": "image/tiff; application=geotiff; profile=cloud-optimized",
-    ".tiff": "image/tiff; application=geotiff",
-    ".nc": "application/x-netcdf",
-    ".json": "application/json",
-    ".png": "image/png",
-}
 
 
 def describe(path: Path, folder: Path) -> dict[str, Any]:
     """The asset entry of ``path`` (inside the job folder ``folder``), without its ``href``."""
     asset: dict[str, Any] = {
         "file": path.relative_to(folder).as_posix(),
-        "type": _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+        "type": media_type_of(path),
         "roles": ["data"],
         "file:size": path.stat().st_size,
     }

@@ -8,7 +8,7 @@ from typing import Any
 import xarray as xr
 
 from openeo_gip.errors import ApiError
-from openeo_gip.formats import OUTPUT_FORMATS, find_output_format
+from openeo_gip.formats import find_output_format
 from openeo_gip.model.values import ProcessContext, SaveRequest
 from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
@@ -16,14 +16,13 @@ from openeo_gip.processes.registry import process
 
 @process()
 def save_result(data: Any, format: str, options: dict | None = None, *, ctx: ProcessContext) -> bool:
-    name = find_output_format(format)
-    allowed = OUTPUT_FORMATS[name]["parameters"]
+    record = find_output_format(format)
+    name = record.name
     options = dict(options or {})
-    unknown = sorted(set(options) - set(allowed))
+    unknown = sorted(set(options) - set(record.parameters))
     if unknown:
         raise invalid("save_result", "options", f"{name} has no option {', '.join(unknown)}")
-    raster_only = "vector" not in OUTPUT_FORMATS[name]["gis_data_types"]
-    if raster_only and not isinstance(data, xr.DataArray):
+    if "vector" not in record.gis_data_types and not isinstance(data, xr.DataArray):
         raise ApiError("FormatUnsuitable", f"{name} can only store raster data cubes.", status=400)
     if isinstance(data, xr.DataArray) and any(size == 0 for size in data.shape) and name != "JSON":
         raise ApiError("DataCubeEmpty", f"The data cube is empty; {name} cannot store it.", status=400)
