@@ -7,12 +7,17 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 from flask.views import MethodView
-from sqlalchemy import select
 
 from openeo_gip.api.common import json_body, page_links, paging, services
 from openeo_gip.auth.login import bearer_auth, current_user
-from openeo_gip.db.models import ProcessGraph
-from openeo_gip.engine.definitions import UserProcesses, no_user_processes, stored_processes
+from openeo_gip.db.process_graphs import (
+    delete_process,
+    get_process,
+    list_processes,
+    put_process,
+    stored_processes,
+)
+from openeo_gip.engine.definitions import UserProcesses, no_user_processes
 from openeo_gip.engine.execute import validation_errors
 from openeo_gip.errors import ApiError
 
@@ -44,13 +49,7 @@ class ProcessGraphList(MethodView):
 
     def get(self):
         limit, offset = paging()
-        with services().db.session() as session:
-            rows = session.scalars(
-                select(ProcessGraph)
-                .where(ProcessGraph.user_id == current_user().id)
-                .order_by(ProcessGraph.process_id)
-            ).all()
-            documents = [row.document for row in rows]
+        documents = list_processes(services().db, current_user().id)
         shown = documents[offset : offset + limit] if limit else documents[offset:]
         processes = [{key: doc[key] for key in LISTED if key in doc} for doc in shown]
         links = page_links("/process_graphs", limit, offset, len(documents))
@@ -62,7 +61,7 @@ class ProcessGraphItem(MethodView):
 
     def get(self, process_graph_id: str):
         _check_id(process_graph_id)
-        document = user_processes_of(current_user())(process_graph_id)
+        document = get_process(services().db, current_user().id, process_graph_id)
         if document is None:
             raise ApiError("ProcessGraphNotFound", identifier=process_graph_id)
         return jsonify(document)
@@ -79,29 +78,13 @@ class ProcessGraphItem(MethodView):
         )
         if errors:
             raise errors[0]
-        with services().db.session() as session:
-            row = session.scalar(
-                select(ProcessGraph).where(
-                    ProcessGraph.user_id == user.id, ProcessGraph.process_id == process_graph_id
-                )
-            )
-            if row is None:
-                session.add(ProcessGraph(user_id=user.id, process_id=process_graph_id, document=document))
-            else:
-                row.document = document
+        put_process(services().db, user.id, process_graph_id, document)
         return Response(status=200)
 
     def delete(self, process_graph_id: str):
         _check_id(process_graph_id)
-        with services().db.session() as session:
-            row = session.scalar(
-                select(ProcessGraph).where(
-                    ProcessGraph.user_id == current_user().id, ProcessGraph.process_id == process_graph_id
-                )
-            )
-            if row is None:
-                raise ApiError("ProcessGraphNotFound", identifier=process_graph_id)
-            session.delete(row)
+        if not delete_process(services().db, current_user().id, process_graph_id):
+            raise ApiError("ProcessGraphNotFound", identifier=process_graph_id)
         return Response(status=204)
 
 

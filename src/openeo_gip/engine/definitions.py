@@ -7,9 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from openeo_gip.db.models import ProcessGraph
 from openeo_gip.errors import ApiError
 from openeo_gip.processes.registry import Implementation, implementations
 from openeo_gip.processes.specs import all_specs
@@ -20,21 +17,6 @@ UserProcesses = Callable[[str], dict | None]
 
 def no_user_processes(process_id: str) -> dict | None:
     return None
-
-
-def stored_processes(db: Any, user_id: str) -> UserProcesses:
-    """The lookup of ``user_id``'s processes stored with ``PUT /process_graphs`` (``db``: a ``Database``)."""
-
-    def lookup(process_id: str) -> dict | None:
-        with db.session() as session:
-            row = session.scalar(
-                select(ProcessGraph).where(
-                    ProcessGraph.user_id == user_id, ProcessGraph.process_id == process_id
-                )
-            )
-            return dict(row.document) if row is not None else None
-
-    return lookup
 
 
 @dataclass(frozen=True)

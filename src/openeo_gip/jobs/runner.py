@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import update
 
 from openeo_gip.db.models import Job, User, utcnow
-from openeo_gip.engine.definitions import stored_processes
+from openeo_gip.db.process_graphs import stored_processes
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.jobs import job_folder, metering
