@@ -1,9 +1,8 @@
-"""The app factory: builds the services once and wires errors, CORS and the API blueprints."""
+"""The app factory: builds the services (runtime.py) and wires errors, CORS and the API blueprints."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -11,13 +10,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from openeo_gip.api import register_blueprints
 from openeo_gip.api.common import services
 from openeo_gip.auth.login import current_user
-from openeo_gip.auth.oidc import OidcVerifier
-from openeo_gip.catalog.index import Catalog
 from openeo_gip.config import Config
-from openeo_gip.db import Database
-from openeo_gip.engine.cluster import DaskCluster
 from openeo_gip.errors import ApiError, internal_error
-from openeo_gip.jobs.runner import JobRunner
+from openeo_gip.runtime import build_services
 from openeo_gip.workspace import hide_server_paths
 
 log = logging.getLogger(__name__)
@@ -28,39 +23,14 @@ ALLOWED_HEADERS = "Authorization, Content-Type, Range"
 ALLOWED_METHODS = "OPTIONS, GET, POST, PATCH, PUT, DELETE"
 
 
-@dataclass
-class Services:
-    """Everything long-lived a request may need; one per app, in ``app.extensions['openeo_gip']``."""
-
-    config: Config
-    db: Database
-    oidc: OidcVerifier
-    # The Dask cluster results are computed on; started on first use (engine/cluster.py).
-    cluster: DaskCluster | None = None
-    # The collections (catalog/index.py): scanned at start where files changed, then served from memory.
-    catalog: Catalog | None = None
-    # The pool of threads running batch jobs (jobs/runner.py); ``None`` when jobs.runner_threads is 0.
-    jobs: JobRunner | None = None
-
-
 def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
     # "/files//etc/passwd" must reach the path checks, not be redirected to a merged path.
     app.url_map.merge_slashes = False
-    db = Database(config.database.url)
-    if upgrade_db:
-        db.upgrade()
-    app.extensions["openeo_gip"] = Services(
-        config=config,
-        db=db,
-        oidc=OidcVerifier(config.auth.oidc_providers, config.auth.oidc_cache_seconds),
-        cluster=DaskCluster(config.dask),
-        catalog=Catalog.from_config(config),
-    )
-    services = app.extensions["openeo_gip"]
-    if config.jobs.runner_threads > 0:
-        services.jobs = JobRunner(services)
+    services = build_services(config, upgrade_db=upgrade_db)
+    app.extensions["openeo_gip"] = services
+    if services.jobs is not None:
         services.jobs.start()
     register_blueprints(app, config)
     _register_error_handlers(app)

@@ -74,7 +74,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def worker(ctx: click.Context, threads: int | None) -> None:
     """Run batch jobs from the shared database (no HTTP) until Ctrl-C or SIGTERM."""
-    from openeo_gip.jobs.worker import run_worker
+    from openeo_gip.worker import run_worker
 
     run_worker(_load(ctx), threads=threads)
 

@@ -36,9 +36,4 @@ def run(config: Config, host: str | None = None, port: int | None = None) -> Non
     except KeyboardInterrupt:
         log.info("stopped")
     finally:
-        services = app.extensions["openeo_gip"]
-        if services.jobs is not None:
-            services.jobs.stop()  # running jobs go back to the queue for the next start
-        if services.cluster is not None:
-            services.cluster.close()
-        services.db.dispose()
+        app.extensions["openeo_gip"].close()  # running jobs go back to the queue for the next start

@@ -7,6 +7,7 @@ import signal
 import threading
 
 from openeo_gip.config import Config
+from openeo_gip.runtime import build_services
 
 log = logging.getLogger(__name__)
 
@@ -14,23 +15,10 @@ log = logging.getLogger(__name__)
 def run_worker(config: Config, threads: int | None = None, stop: threading.Event | None = None) -> None:
     """Run jobs with ``threads`` runner threads (default: jobs.runner_threads, at least 1) until SIGTERM,
     Ctrl-C or ``stop``; running jobs then go back to the queue."""
-    from openeo_gip.app import Services
-    from openeo_gip.catalog.index import Catalog
-    from openeo_gip.db import Database
-    from openeo_gip.engine.cluster import DaskCluster
-    from openeo_gip.jobs.runner import JobRunner
-
     stop = stop or threading.Event()
-    db = Database(config.database.url)
-    db.upgrade()
-    services = Services(
-        config=config,
-        db=db,
-        oidc=None,
-        cluster=DaskCluster(config.dask),
-        catalog=Catalog.from_config(config),
+    services = build_services(
+        config, serve_logins=False, runner_threads=max(1, threads or config.jobs.runner_threads)
     )
-    services.jobs = JobRunner(services, threads=max(1, threads or config.jobs.runner_threads))
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     services.jobs.start()
@@ -42,6 +30,4 @@ def run_worker(config: Config, threads: int | None = None, stop: threading.Event
         pass
     finally:
         log.info("worker stopping")
-        services.jobs.stop()
-        services.cluster.close()
-        db.dispose()
+        services.close()

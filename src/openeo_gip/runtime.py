@@ -1,0 +1,64 @@
+"""The long-lived services a server or a worker process runs on, built and closed in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openeo_gip.auth.oidc import OidcVerifier
+from openeo_gip.catalog.index import Catalog
+from openeo_gip.config import Config
+from openeo_gip.db import Database
+from openeo_gip.engine.cluster import DaskCluster
+from openeo_gip.engine.definitions import PredefinedProcesses
+from openeo_gip.jobs.runner import JobRunner
+from openeo_gip.processes.registry import predefined
+
+
+@dataclass
+class Services:
+    """Everything long-lived a request or a job may need; one per app (``app.extensions['openeo_gip']``)
+    or per worker process."""
+
+    config: Config
+    db: Database
+    # Verifies OpenID Connect tokens (auth/oidc.py); ``None`` in a worker, which serves no logins.
+    oidc: OidcVerifier | None
+    # The Dask cluster results are computed on; started on first use (engine/cluster.py).
+    cluster: DaskCluster | None = None
+    # The collections (catalog/index.py): scanned at start where files changed, then served from memory.
+    catalog: Catalog | None = None
+    # The pool of threads running batch jobs (jobs/runner.py); ``None`` when it would have no threads.
+    jobs: JobRunner | None = None
+    # The predefined processes graphs may call (processes/registry.py), handed to the engine.
+    predefined_processes: PredefinedProcesses = predefined
+
+    def close(self) -> None:
+        """Stop the job runner (its running jobs go back to the queue), the cluster and the database."""
+        if self.jobs is not None:
+            self.jobs.stop()
+        if self.cluster is not None:
+            self.cluster.close()
+        self.db.dispose()
+
+
+def build_services(
+    config: Config, *, upgrade_db: bool = True, serve_logins: bool = True, runner_threads: int | None = None
+) -> Services:
+    """The services for ``config``. The job runner gets ``runner_threads`` threads (default:
+    jobs.runner_threads) and is made only when that is above 0; the caller starts it."""
+    db = Database(config.database.url)
+    if upgrade_db:
+        db.upgrade()
+    services = Services(
+        config=config,
+        db=db,
+        oidc=OidcVerifier(config.auth.oidc_providers, config.auth.oidc_cache_seconds)
+        if serve_logins
+        else None,
+        cluster=DaskCluster(config.dask),
+        catalog=Catalog.from_config(config),
+    )
+    threads = config.jobs.runner_threads if runner_threads is None else runner_threads
+    if threads > 0:
+        services.jobs = JobRunner(services, threads=threads)
+    return services
