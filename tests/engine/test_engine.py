@@ -6,24 +6,39 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from openeo_gip.engine.definitions import PredefinedProcesses, Processes, no_user_processes
 from openeo_gip.engine.execute import run_process, validation_errors
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, parse_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ArrayView, ProcessContext
-from openeo_gip.processes import registry
-from openeo_gip.processes.registry import process
+from openeo_gip.processes.registry import Implementation, PredefinedProcess, predefined
+from tests.support.processes import PREDEFINED
 
 
-def run(graph: dict, parameters: dict | None = None, user_processes=None, declared=None):
+def run(
+    graph: dict,
+    parameters: dict | None = None,
+    user_processes=no_user_processes,
+    declared=None,
+    predefined_processes: PredefinedProcesses = predefined,
+):
     document = {"process_graph": graph}
     if declared:
         document["parameters"] = declared
-    kwargs = {"user_processes": user_processes} if user_processes else {}
-    return run_process(document, ProcessContext(services=None), parameters=parameters, **kwargs)
+    processes = Processes(predefined_processes, user_processes)
+    return run_process(document, ProcessContext(services=None), processes=processes, parameters=parameters)
 
 
-def errors_of(graph: dict, **kwargs) -> list[ApiError]:
-    return validation_errors({"process_graph": graph}, **kwargs)
+def errors_of(graph: dict, user_processes=no_user_processes, **kwargs) -> list[ApiError]:
+    processes = Processes(predefined, user_processes)
+    return validation_errors({"process_graph": graph}, processes=processes, **kwargs)
+
+
+def predefined_and(process_id: str, func, *parameters: str) -> PredefinedProcesses:
+    """The predefined processes and one more, ``process_id``, taking ``parameters`` (any schema)."""
+    spec = {"id": process_id, "parameters": [{"name": name, "schema": {}} for name in parameters]}
+    extra = PredefinedProcess(spec, Implementation(process_id, func, needs_context=False))
+    return lambda wanted: extra if wanted == process_id else predefined(wanted)
 
 
 def node(process_id: str, result: bool = False, **arguments) -> dict:
@@ -119,7 +134,7 @@ def test_subtypes_and_references_are_checked_by_kind():
     assert any("'data'" in m for m in messages) and any("'reducer'" in m for m in messages)
     bbox = {"f": node("filter_bbox", True, data={"from_parameter": "cube"}, extent={"west": 1, "south": 2})}
     document = {"process_graph": bbox, "parameters": [{"name": "cube", "schema": {}}]}
-    [error] = validation_errors(document)
+    [error] = validation_errors(document, processes=PREDEFINED)
     assert error.code == "ProcessParameterInvalid" and "extent" in error.message
 
 
@@ -149,21 +164,12 @@ def test_unknown_collection_is_reported_before_anything_runs():
     assert error.code == "CollectionNotFound" and error.status == 404
 
 
-@pytest.fixture(autouse=True)
-def forget_test_processes():
-    """Processes registered by a test exist only during that test."""
-    yield
-    for name in [name for name in registry._TABLE if name.startswith("_test_")]:
-        del registry._TABLE[name]
-
-
 # ---- evaluation ------------------------------------------------------------------------------------------
 
 
 def test_each_node_runs_once_and_values_flow():
     calls = []
 
-    @process("_test_counter")
     def counter(x):
         calls.append(x)
         return x * 10
@@ -173,7 +179,7 @@ def test_each_node_runs_once_and_values_flow():
         "a": node("add", x={"from_node": "c"}, y={"from_node": "c"}),
         "b": node("multiply", True, x={"from_node": "a"}, y={"from_node": "c"}),
     }
-    assert run(graph) == (40 + 40) * 40
+    assert run(graph, predefined_processes=predefined_and("_test_counter", counter, "x")) == (40 + 40) * 40
     assert calls == [4]
 
 
@@ -215,12 +221,11 @@ def test_errors_while_computing_name_node_and_process():
     assert raised.value.code == "ArrayElementNotAvailable"
     assert raised.value.message.startswith("Node 'e' (array_element)")
 
-    @process("_test_broken")
     def broken():
         raise ZeroDivisionError
 
     with pytest.raises(ApiError) as raised:
-        run({"b": node("_test_broken", True)})
+        run({"b": node("_test_broken", True)}, predefined_processes=predefined_and("_test_broken", broken))
     assert raised.value.status == 500 and "Node 'b' (_test_broken)" in raised.value.message
 
 

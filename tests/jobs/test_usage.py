@@ -23,6 +23,7 @@ from tests.conftest import make_config
 from tests.jobs.conftest import create_job, wait_for
 from tests.jobs.slow_graph import expected_mean, mean_over_time_graph, write_many_dates
 from tests.support.openapi import assert_valid_response
+from tests.support.processes import PREDEFINED
 
 DASK_THREADS = 2
 
@@ -174,7 +175,9 @@ def test_each_saved_result_has_its_share_of_the_progress(client, s2, tmp_path):
     reported: list[float] = []
     context = ProcessContext(services=types.SimpleNamespace(catalog=catalog))
     with client.as_current():  # as the server's client is (set_as_default)
-        requests_ = planned_results(run_process({"process_graph": nodes}, context), context)
+        requests_ = planned_results(
+            run_process({"process_graph": nodes}, context, processes=PREDEFINED), context
+        )
         watch = job_watch(client, "job-two-results", len(requests_), lambda: False, reported.append)
         written = write_results(requests_, tmp_path / "out", client, watch).files
     assert [path.parent.name for path in written] == ["part-1", "part-2"]

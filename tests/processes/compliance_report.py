@@ -14,12 +14,13 @@ from pathlib import Path
 
 import json5
 
-from openeo_gip.engine.definitions import predefined_ids
 from openeo_gip.engine.execute import run_process
 from openeo_gip.model.values import ProcessContext
+from openeo_gip.processes import registry
 from tests.processes.official_cases import Case, decode
 from tests.processes.test_official_cases import CASES, KNOWN, _outcome, _process
 from tests.support.openapi import spec_dir
+from tests.support.processes import PREDEFINED
 
 # The data-cube processes whose cases the engine issue requires in full.
 CUBE_PROCESSES = (
@@ -38,7 +39,7 @@ def case_problem(case: Case) -> str | None:
     except Exception as error:  # a case the runner cannot read counts as failed
         return f"the case cannot be read: {error!r}"
     context = ProcessContext(services=None)
-    return _outcome(case, lambda: run_process(process, context, parameters=parameters))
+    return _outcome(case, lambda: run_process(process, context, processes=PREDEFINED, parameters=parameters))
 
 
 def _percent(passed: int, total: int) -> str:
@@ -72,7 +73,7 @@ def report() -> str:
         else:
             failures.append((case, KNOWN.get(case.key, f"NOT LISTED in known_failures.txt: {problem[:200]}")))
     suite = suite_counts()
-    offered = set(predefined_ids())
+    offered = set(registry.offered())
     not_offered = sorted(p for p in suite if p not in offered)
     suite_total, suite_passed = sum(suite.values()), sum(passed.values())
     offered_total = sum(total.values())

@@ -18,6 +18,7 @@ from openeo_gip.model.values import Callback, ProcessContext
 from openeo_gip.processes.load.stac import load_stac
 from openeo_gip.workspace import user_folder
 from tests.conftest import LOOPBACK_ALLOWED, make_config
+from tests.support.processes import PREDEFINED
 from tests.support.stac_files import write_stac_collection
 from tests.support.static_http import StaticServer
 
@@ -230,7 +231,7 @@ def test_a_graph_with_a_local_path_passes_validation(config, demo, ctx):
             },
         }
     }
-    result = run_process(graph, ctx)
+    result = run_process(graph, ctx, processes=PREDEFINED)
     expected = np.nanmean(np.stack([stored(demo, "B04", i) for i in range(3)]), axis=0)
     np.testing.assert_allclose(result.values[0], expected, rtol=1e-6)
 

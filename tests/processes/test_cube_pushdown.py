@@ -17,6 +17,7 @@ from openeo_gip.model.values import ProcessContext
 from openeo_gip.workspace import files_folder
 from tests.catalog.conftest import scan
 from tests.conftest import make_config
+from tests.support.processes import PREDEFINED
 
 # Two dates in March 2023, the others spread over the year.
 DATES = [dt.date(2023, m, d) for m, d in ((1, 10), (3, 3), (3, 20), (6, 1), (9, 15), (12, 1))]
@@ -83,7 +84,7 @@ def test_filters_after_load_collection_open_only_the_files_and_windows_they_keep
         "box": _node("filter_bbox", "red", extent=_small_bbox(s2, 70, 100, 6, 9)),
     }
     nodes["box"]["result"] = True
-    cube = run_process({"process_graph": nodes}, context)
+    cube = run_process({"process_graph": nodes}, context, processes=PREDEFINED)
     assert opened == []  # nothing is read before the values are asked for
     values = cube.values
 
@@ -134,7 +135,7 @@ def test_a_load_used_by_two_branches_keeps_both_right(s2, context, opened):
         },
     }
     nodes["sum"]["result"] = True
-    values = run_process({"process_graph": nodes}, context).values
+    values = run_process({"process_graph": nodes}, context, processes=PREDEFINED).values
     assert values.shape == (len(DATES), 1, 4, 4)
     for index in range(len(DATES)):
         expected = _expected(s2, "B08", index)[:4, :4] * 1.5
@@ -157,7 +158,7 @@ def test_filter_spatial_reads_only_the_window_of_its_polygon(s2, context, opened
         "cut": _node("filter_spatial", "load", geometries=polygon),
     }
     nodes["cut"]["result"] = True
-    cube = run_process({"process_graph": nodes}, context)
+    cube = run_process({"process_graph": nodes}, context, processes=PREDEFINED)
     values = cube.values
     boxes = {box for _, box in opened if box}
     assert len(boxes) == 1  # one window, the same for every date
@@ -178,7 +179,7 @@ def test_ndvi_right_after_load_collection_reads_each_band_as_its_own_array(s2, c
         "index": _node("ndvi", "load", nir="B08", red="B04"),
     }
     nodes["index"]["result"] = True
-    cube = run_process({"process_graph": nodes}, context)
+    cube = run_process({"process_graph": nodes}, context, processes=PREDEFINED)
     (optimised,) = dask.optimize(cube.data)
     assert len(dict(optimised.__dask_graph__())) == cube.data.npartitions == len(DATES)  # one chunk each
     red, nir = (np.stack([_expected(s2, band, i) for i in range(len(DATES))]) for band in ("B04", "B08"))
@@ -193,7 +194,7 @@ def test_ndvi_with_a_target_band_reads_each_file_once(s2, context, opened):
         "index": _node("ndvi", "first", nir="B08", red="B04", target_band="NDVI"),
     }
     nodes["index"]["result"] = True
-    cube = run_process({"process_graph": nodes}, context)
+    cube = run_process({"process_graph": nodes}, context, processes=PREDEFINED)
     values = cube.values
     read = [path for path, box in opened if box is not None]
     assert sorted(read) == sorted(str(s2.path(band, 0)) for band in s2.bands)  # once each
@@ -217,7 +218,7 @@ def test_filter_labels_keeps_the_read_narrowable_by_later_filters(s2, context, o
         "box": _node("filter_bbox", "dates", extent=_small_bbox(s2, 70, 100, 6, 9)),
     }
     nodes["box"]["result"] = True
-    values = run_process({"process_graph": nodes}, context).values
+    values = run_process({"process_graph": nodes}, context, processes=PREDEFINED).values
     assert {path for path, _ in opened} == {str(s2.path("B04", 1))}
     assert [box for _, box in opened if box] == [(70, 100, 6, 9)]  # the window, not its tiles
     assert np.array_equal(values[0, 0], _expected(s2, "B04", 1)[70:76, 100:109], equal_nan=True)
@@ -237,6 +238,6 @@ def test_filters_after_load_uploaded_files_narrow_its_read_too(tmp_path, opened)
         "box": _node("filter_bbox", "load", extent=box),
     }
     nodes["box"]["result"] = True
-    values = run_process({"process_graph": nodes}, context).values
+    values = run_process({"process_graph": nodes}, context, processes=PREDEFINED).values
     assert [window for _, window in opened if window] == [(70, 100, 6, 9)]  # the window, not its tile
     np.testing.assert_array_equal(values.reshape(6, 9), dem.elevation[70:76, 100:109])

@@ -9,6 +9,7 @@ from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
 from tests.processes.cube_builders import PIXEL, make_cube, nanmean
+from tests.support.processes import PREDEFINED
 
 
 def window(cube, size, reducer="mean", **options):
@@ -32,7 +33,12 @@ def window(cube, size, reducer="mean", **options):
             "result": True,
         }
     }
-    return run_process({"process_graph": graph}, ProcessContext(services=None), parameters={"cube": cube})
+    return run_process(
+        {"process_graph": graph},
+        ProcessContext(services=None),
+        processes=PREDEFINED,
+        parameters={"cube": cube},
+    )
 
 
 def blocks(values: np.ndarray, size_x: int, size_y: int, pad: dict) -> np.ndarray:

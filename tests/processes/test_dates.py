@@ -14,10 +14,13 @@ from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.scalar.dates import date_between, date_difference, date_shift
 from openeo_gip.processes.scalar.math import nan
 from tests.processes.cube_builders import make_cube, nanmean
+from tests.support.processes import PREDEFINED
 
 
 def run(graph: dict, **parameters):
-    return run_process({"process_graph": graph}, ProcessContext(services=None), parameters=parameters)
+    return run_process(
+        {"process_graph": graph}, ProcessContext(services=None), processes=PREDEFINED, parameters=parameters
+    )
 
 
 def one(process_id: str, **arguments):

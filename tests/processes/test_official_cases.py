@@ -14,14 +14,15 @@ import pytest
 import requests
 import xarray as xr
 
-from openeo_gip.engine.definitions import predefined_ids
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ArrayView, ProcessContext
+from openeo_gip.processes.registry import offered
 from tests.conftest import add_user, bearer_for, make_config
 from tests.processes.official_cases import Case, decode, graph_arguments, load_cases, same
 from tests.support.live_server import LiveServer
 from tests.support.openapi import spec_dir
+from tests.support.processes import PREDEFINED
 
 KNOWN_FAILURES_FILE = Path(__file__).with_name("known_failures.txt")
 
@@ -36,7 +37,7 @@ def _known_failures() -> dict[str, str]:
 
 
 KNOWN = _known_failures()
-CASES = load_cases(spec_dir() / "process-tests", set(predefined_ids()))
+CASES = load_cases(spec_dir() / "process-tests", set(offered()))
 
 
 def _process(case: Case) -> tuple[dict, dict]:
@@ -79,7 +80,10 @@ def test_case_through_engine(case: Case):
         _check(case, f"the case cannot be read: {error!r}")
         return
     context = ProcessContext(services=None)
-    _check(case, _outcome(case, lambda: run_process(process, context, parameters=parameters)))
+    _check(
+        case,
+        _outcome(case, lambda: run_process(process, context, processes=PREDEFINED, parameters=parameters)),
+    )
 
 
 def _plain_json(value) -> bool:

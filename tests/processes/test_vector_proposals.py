@@ -14,6 +14,7 @@ from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.vector.common import geometries_of, vector_cube
+from tests.support.processes import PREDEFINED
 
 UTM = "EPSG:32631"
 SQUARE = shapely.box(0, 0, 100, 100)
@@ -30,7 +31,9 @@ CANDIDATES = {
 def run(process_id: str, **arguments):
     values = {name: {"from_parameter": name} for name in arguments}
     graph = {"n": {"process_id": process_id, "arguments": values, "result": True}}
-    return run_process({"process_graph": graph}, ProcessContext(services=None), parameters=arguments)
+    return run_process(
+        {"process_graph": graph}, ProcessContext(services=None), processes=PREDEFINED, parameters=arguments
+    )
 
 
 def candidates_cube():

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request, send_file
 from flask.views import MethodView
 
 from openeo_gip.api.common import json_body, link, page_links, paging, public_url, services
-from openeo_gip.api.process_graphs import user_processes_of
+from openeo_gip.api.process_graphs import processes_of
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.db.models import Job, utcnow
 from openeo_gip.engine.execute import checked_graph
@@ -105,7 +105,7 @@ def _check_process(process: Any) -> None:
     if not isinstance(process, dict) or "process_graph" not in process:
         raise ApiError("ProcessGraphMissing")
     user = current_user()
-    checked_graph(process, services=services(), user=user, user_processes=user_processes_of(user))
+    checked_graph(process, services=services(), user=user, processes=processes_of(user))
 
 
 def _owned(job_id: str) -> Job:
@@ -226,7 +226,7 @@ class JobEstimate(MethodView):
     def get(self, job_id: str):
         job = _owned(job_id)
         user = current_user()
-        return jsonify(estimate(job.process, services(), user, user_processes_of(user)))
+        return jsonify(estimate(job.process, services(), user, processes_of(user)))
 
 
 class JobLogs(MethodView):

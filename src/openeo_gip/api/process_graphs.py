@@ -17,7 +17,7 @@ from openeo_gip.db.process_graphs import (
     put_process,
     stored_processes,
 )
-from openeo_gip.engine.definitions import UserProcesses, no_user_processes
+from openeo_gip.engine.definitions import Processes, no_user_processes
 from openeo_gip.engine.execute import validation_errors
 from openeo_gip.errors import ApiError
 
@@ -28,11 +28,10 @@ PROCESS_ID = re.compile(r"^\w+$")
 LISTED = ("id", "summary", "description", "categories", "parameters", "returns", "deprecated", "experimental")
 
 
-def user_processes_of(user: Any) -> UserProcesses:
-    """The lookup the engine uses to find ``user``'s stored processes by id (none without a user)."""
-    if user is None:
-        return no_user_processes
-    return stored_processes(services().db, user.id)
+def processes_of(user: Any) -> Processes:
+    """The processes ``user``'s graphs may call: the predefined ones and their own (none without a user)."""
+    own = no_user_processes if user is None else stored_processes(services().db, user.id)
+    return Processes(services().predefined_processes, own)
 
 
 def _check_id(process_graph_id: str) -> None:
@@ -73,9 +72,7 @@ class ProcessGraphItem(MethodView):
             raise ApiError("ProcessInvalid", "The user-defined process must be a JSON object.")
         document = {**document, "id": process_graph_id}
         user = current_user()
-        errors = validation_errors(
-            document, services=services(), user=user, user_processes=user_processes_of(user)
-        )
+        errors = validation_errors(document, services=services(), user=user, processes=processes_of(user))
         if errors:
             raise errors[0]
         put_process(services().db, user.id, process_graph_id, document)

@@ -7,8 +7,7 @@ from flask.views import MethodView
 
 from openeo_gip.api.common import link, page_links, paging, public_url
 from openeo_gip.auth.login import bearer_auth
-from openeo_gip.engine.definitions import predefined_ids
-from openeo_gip.processes.specs import all_specs
+from openeo_gip.processes.registry import offered
 
 blueprint = Blueprint("processes", __name__)
 
@@ -18,11 +17,11 @@ class ProcessList(MethodView):
 
     def get(self):
         limit, offset = paging()
-        specs = all_specs()
-        ids = predefined_ids()
-        shown = ids[offset : offset + limit] if limit else ids[offset:]
-        links = [link(public_url("/processes"), "self")] + page_links("/processes", limit, offset, len(ids))
-        return jsonify({"processes": [specs[pid] for pid in shown], "links": links})
+        processes = list(offered().values())
+        shown = processes[offset : offset + limit] if limit else processes[offset:]
+        links = [link(public_url("/processes"), "self")]
+        links += page_links("/processes", limit, offset, len(processes))
+        return jsonify({"processes": [process.spec for process in shown], "links": links})
 
 
 blueprint.add_url_rule("/processes", view_func=ProcessList.as_view("list"))

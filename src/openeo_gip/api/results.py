@@ -15,7 +15,7 @@ from flask import Blueprint, jsonify, send_file
 from flask.views import MethodView
 
 from openeo_gip.api.common import json_body, services
-from openeo_gip.api.process_graphs import user_processes_of
+from openeo_gip.api.process_graphs import processes_of
 from openeo_gip.api.request_log import RequestLog
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.engine.execute import run_process, validation_errors
@@ -35,9 +35,7 @@ class Validation(MethodView):
     def post(self):
         process = json_body()
         user = current_user()
-        errors = validation_errors(
-            process, services=services(), user=user, user_processes=user_processes_of(user)
-        )
+        errors = validation_errors(process, services=services(), user=user, processes=processes_of(user))
         return jsonify({"errors": [error.to_dict() for error in errors]})
 
 
@@ -51,7 +49,7 @@ class SyncResult(MethodView):
         user = current_user()
         config = services().config
         context = ProcessContext(services=services(), user=user, log=RequestLog(log))
-        value = run_process(body["process"], context, user_processes=user_processes_of(user))
+        value = run_process(body["process"], context, processes=processes_of(user))
         requests = planned_results(value, context)
         check_size(requests, config.sync.max_pixels)
         cluster = services().cluster

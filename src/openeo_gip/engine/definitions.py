@@ -1,22 +1,55 @@
-"""Which process a node calls: a predefined one (implementation + metadata) or a user-defined one."""
+"""Which process a node calls: a predefined one (implementation + metadata) or a user-defined one.
+
+The engine imports no process: whoever runs a graph hands it the processes the graph may call
+(``Processes``): the predefined ones (``processes/registry.py``) and the user's own
+(``db/process_graphs.py``).
+"""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from openeo_gip.errors import ApiError
-from openeo_gip.processes.registry import Implementation, implementations
-from openeo_gip.processes.specs import all_specs
 
-# Looks up a stored user-defined process of the current user by id (``None`` when there is none).
+
+class Implementation(Protocol):
+    """What the engine calls for a predefined process."""
+
+    @property
+    def func(self) -> Callable[..., Any]: ...
+
+    # Whether ``func`` takes the keyword-only ``ctx`` (a ``ProcessContext``).
+    @property
+    def needs_context(self) -> bool: ...
+
+
+class PredefinedProcess(Protocol):
+    """A predefined process: its openEO description (``parameters``, ``returns``...) and implementation."""
+
+    @property
+    def spec(self) -> dict: ...
+
+    @property
+    def implementation(self) -> Implementation: ...
+
+
+# Look up a process by id (``None`` when there is none): a predefined one, a stored one of the current user.
+PredefinedProcesses = Callable[[str], PredefinedProcess | None]
 UserProcesses = Callable[[str], dict | None]
 
 
 def no_user_processes(process_id: str) -> dict | None:
     return None
+
+
+@dataclass(frozen=True)
+class Processes:
+    """The processes a graph may call: the predefined ones and the current user's own."""
+
+    predefined: PredefinedProcesses
+    user: UserProcesses = no_user_processes
 
 
 @dataclass(frozen=True)
@@ -33,12 +66,6 @@ class Definition:
         return next((p for p in self.parameters if p.get("name") == name), None)
 
 
-def predefined_ids() -> list[str]:
-    """The processes this back-end offers: implemented and described."""
-    specs = all_specs()
-    return sorted(pid for pid in implementations() if pid in specs)
-
-
 # Parameters that accept more than their official schema (the spec files state the official facts only):
 # load_stac also reads STAC documents stored on this server (data folder, the user's workspace) by path.
 WIDER_SCHEMAS: dict[tuple[str, str], dict] = {
@@ -46,34 +73,15 @@ WIDER_SCHEMAS: dict[tuple[str, str], dict] = {
 }
 
 
-def predefined(process_id: str) -> Definition | None:
-    implementation = implementations().get(process_id)
-    if implementation is None:
-        return None
-    spec = all_specs().get(process_id)
-    if spec is not None:
-        parameters = [_widened(process_id, parameter) for parameter in spec.get("parameters", [])]
-        return Definition(process_id, parameters, spec.get("returns", {}), implementation)
-    return Definition(process_id, _signature_parameters(implementation), {}, implementation)
+def predefined(process: PredefinedProcess) -> Definition:
+    spec = process.spec
+    parameters = [_widened(spec["id"], parameter) for parameter in spec.get("parameters", [])]
+    return Definition(spec["id"], parameters, spec.get("returns", {}), process.implementation)
 
 
 def _widened(process_id: str, parameter: dict) -> dict:
     wider = WIDER_SCHEMAS.get((process_id, parameter.get("name", "")))
     return parameter if wider is None else {**parameter, "schema": wider}
-
-
-def _signature_parameters(implementation: Implementation) -> list[dict]:
-    """Parameters read from the function until a metadata file describes the process."""
-    parameters = []
-    for parameter in inspect.signature(implementation.func).parameters.values():
-        if parameter.name == "ctx" or parameter.kind is not parameter.POSITIONAL_OR_KEYWORD:
-            continue
-        entry: dict[str, Any] = {"name": parameter.name.rstrip("_"), "schema": {}}
-        if parameter.default is not inspect.Parameter.empty:
-            entry["optional"] = True
-            entry["default"] = parameter.default
-        parameters.append(entry)
-    return parameters
 
 
 def user_defined(process: dict) -> Definition:
@@ -85,17 +93,17 @@ def user_defined(process: dict) -> Definition:
     )
 
 
-def resolve(process_id: str, namespace: str | None, user_processes: UserProcesses) -> Definition:
+def resolve(process_id: str, namespace: str | None, processes: Processes) -> Definition:
     """The definition a node means; the user's own process wins over a predefined one of the same id
     when no namespace is given, as the API asks."""
     if namespace not in (None, "user", "backend"):
         raise ApiError("ProcessUnsupported", process=process_id, namespace=namespace)
     if namespace in (None, "user"):
-        stored = user_processes(process_id)
+        stored = processes.user(process_id)
         if stored is not None:
             return user_defined(stored)
     if namespace in (None, "backend"):
-        definition = predefined(process_id)
-        if definition is not None:
-            return definition
+        offered = processes.predefined(process_id)
+        if offered is not None:
+            return predefined(offered)
     raise ApiError("ProcessUnsupported", process=process_id, namespace=namespace or "backend")

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from openeo_gip.engine.definitions import Definition, UserProcesses, no_user_processes, resolve
+from openeo_gip.engine.definitions import Definition, Processes, resolve
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, Node, ProcessGraph, parse_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback, ProcessContext
@@ -26,18 +26,18 @@ def evaluate(
     graph: ProcessGraph,
     context: ProcessContext,
     *,
+    processes: Processes,
     parameters: dict[str, Any] | None = None,
-    user_processes: UserProcesses = no_user_processes,
 ) -> Any:
     """The value of the result node of ``graph``; every other end node (e.g. ``save_result``) runs too."""
-    runner = _Runner(context, user_processes)
+    runner = _Runner(context, processes)
     return runner.run(graph, dict(parameters or {}), top_level=True)
 
 
 class _Runner:
-    def __init__(self, context: ProcessContext, user_processes: UserProcesses, depth: int = 0):
+    def __init__(self, context: ProcessContext, processes: Processes, depth: int = 0):
         self.context = context
-        self.user_processes = user_processes
+        self.processes = processes
         self.depth = depth
 
     def run(self, graph: ProcessGraph, scope: dict[str, Any], top_level: bool = False) -> Any:
@@ -52,7 +52,7 @@ class _Runner:
         if node.id in done:
             return done[node.id]
         try:
-            definition = resolve(node.process_id, node.namespace, self.user_processes)
+            definition = resolve(node.process_id, node.namespace, self.processes)
             arguments = {name: self.value(raw, graph, scope, done) for name, raw in node.arguments.items()}
             result = self.call(definition, node, arguments)
         except ApiError as error:
@@ -122,7 +122,7 @@ class _Runner:
         unknown = sorted(set(arguments) - set(scope))
         if unknown:
             raise ApiError("ProcessParameterUnsupported", process=node.process_id, parameter=unknown[0])
-        inner = _Runner(self.context, self.user_processes, self.depth + 1)
+        inner = _Runner(self.context, self.processes, self.depth + 1)
         return inner.run(parse_graph(process["process_graph"]), scope)
 
 

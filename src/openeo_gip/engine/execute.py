@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openeo_gip.engine.definitions import UserProcesses, no_user_processes
+from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.evaluate import evaluate
 from openeo_gip.engine.graph import ProcessGraph, parse_process
 from openeo_gip.engine.validate import validate_graph
@@ -25,7 +25,7 @@ def validation_errors(
     *,
     services: Any = None,
     user: Any = None,
-    user_processes: UserProcesses = no_user_processes,
+    processes: Processes,
     declared_parameters: set[str] | None = None,
 ) -> list[ApiError]:
     """Every problem of a process object (``{"process_graph": ..., "parameters": ...}``); nothing runs."""
@@ -36,7 +36,7 @@ def validation_errors(
     names = {p["name"] for p in parameters} | (declared_parameters or set())
     return validate_graph(
         graph,
-        user_processes=user_processes,
+        processes=processes,
         check_collection=collection_check(services, user),
         parameters=names,
     )
@@ -47,7 +47,7 @@ def checked_graph(
     *,
     services: Any = None,
     user: Any = None,
-    user_processes: UserProcesses = no_user_processes,
+    processes: Processes,
     parameters: dict[str, Any] | None = None,
 ) -> ProcessGraph:
     """The parsed graph of ``process``; the first problem found is raised."""
@@ -55,7 +55,7 @@ def checked_graph(
         process,
         services=services,
         user=user,
-        user_processes=user_processes,
+        processes=processes,
         declared_parameters=set(parameters or {}),
     )
     if errors:
@@ -68,7 +68,7 @@ def run_process(
     process: Any,
     context: ProcessContext,
     *,
-    user_processes: UserProcesses = no_user_processes,
+    processes: Processes,
     parameters: dict[str, Any] | None = None,
 ) -> Any:
     """Validate, then evaluate ``process``; ``context.saved`` collects what ``save_result`` asked for."""
@@ -76,10 +76,10 @@ def run_process(
         process,
         services=context.services,
         user=context.user,
-        user_processes=user_processes,
+        processes=processes,
         parameters=parameters,
     )
     _, declared = parse_process(process)
     scope = {p["name"]: p["default"] for p in declared if "default" in p}
     scope.update(parameters or {})
-    return evaluate(graph, context, parameters=scope, user_processes=user_processes)
+    return evaluate(graph, context, processes=processes, parameters=scope)

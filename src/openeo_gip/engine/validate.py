@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from openeo_gip.engine.definitions import Definition, UserProcesses, no_user_processes, resolve
+from openeo_gip.engine.definitions import Definition, Processes, resolve
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, Node, ProcessGraph, walk
 from openeo_gip.engine.schemas import alternatives, kinds, kinds_compatible, literal_problem
 from openeo_gip.errors import ApiError
@@ -22,20 +22,20 @@ CollectionCheck = Callable[[str], Any]
 def validate_graph(
     graph: ProcessGraph,
     *,
-    user_processes: UserProcesses = no_user_processes,
+    processes: Processes,
     check_collection: CollectionCheck | None = None,
     parameters: set[str] | None = None,
 ) -> list[ApiError]:
     """Every problem of ``graph`` as an ``ApiError``. ``parameters`` are the names ``from_parameter`` may
     use (``None``: not known, anything goes)."""
-    checker = _Checker(user_processes, check_collection)
+    checker = _Checker(processes, check_collection)
     checker.graph(graph, parameters)
     return checker.errors
 
 
 class _Checker:
-    def __init__(self, user_processes: UserProcesses, check_collection: CollectionCheck | None):
-        self.user_processes = user_processes
+    def __init__(self, processes: Processes, check_collection: CollectionCheck | None):
+        self.processes = processes
         self.check_collection = check_collection
         self.errors: list[ApiError] = []
 
@@ -43,7 +43,7 @@ class _Checker:
         definitions: dict[str, Definition] = {}
         for node in graph.nodes.values():
             try:
-                definitions[node.id] = resolve(node.process_id, node.namespace, self.user_processes)
+                definitions[node.id] = resolve(node.process_id, node.namespace, self.processes)
             except ApiError as error:
                 self.errors.append(_about_node(error, node))
         for node_id, definition in definitions.items():

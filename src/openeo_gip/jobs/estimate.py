@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from openeo_gip.db import Database
 from openeo_gip.db.models import Job
-from openeo_gip.engine.definitions import UserProcesses
+from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
@@ -28,12 +28,10 @@ from openeo_gip.model.values import ProcessContext
 HISTORY = 50
 
 
-def output_bytes(process: dict, services: Any, user: Any, user_processes: UserProcesses) -> int:
+def output_bytes(process: dict, services: Any, user: Any, processes: Processes) -> int:
     """In-memory size of what the job would save, from the shapes and dtypes of the lazy cubes."""
     context = ProcessContext(services=services, user=user)
-    result = run_process(
-        process, context, user_processes=user_processes
-    )  # lazy: nothing is read or computed here
+    result = run_process(process, context, processes=processes)  # lazy: nothing is read or computed here
     values = [request.data for request in context.saved] or [result]
     cubes = [value for value in values if isinstance(value, xr.DataArray)]
     if not cubes:
@@ -78,8 +76,8 @@ def history(db: Database) -> list[tuple[float, float]]:
     ]
 
 
-def estimate(process: dict, services: Any, user: Any, user_processes: UserProcesses) -> dict[str, Any]:
-    size = output_bytes(process, services, user, user_processes)
+def estimate(process: dict, services: Any, user: Any, processes: Processes) -> dict[str, Any]:
+    size = output_bytes(process, services, user, processes)
     document: dict[str, Any] = {"costs": 0, "size": size, "downloads_included": None}
     model = fit(history(services.db))
     if model is not None:

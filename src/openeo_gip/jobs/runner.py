@@ -20,6 +20,7 @@ from sqlalchemy import update
 
 from openeo_gip.db.models import Job, User, utcnow
 from openeo_gip.db.process_graphs import stored_processes
+from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.jobs import job_folder, metering
@@ -193,7 +194,8 @@ class JobRunner:
                 self._metered = client
             thread_started = time.thread_time()
             try:
-                value = run_process(job.process, context, user_processes=stored_processes(db, job.user_id))
+                processes = Processes(self.services.predefined_processes, stored_processes(db, job.user_id))
+                value = run_process(job.process, context, processes=processes)
                 requests = planned_results(value, context)
                 watch = job_watch(client, job.id, len(requests), state.cancel.is_set, state.advance)
                 written = write_results(requests, folder, client, watch)

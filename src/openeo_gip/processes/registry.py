@@ -1,7 +1,9 @@
-"""The table of process implementations, filled by ``@process`` when the family modules are imported."""
+"""The table of process implementations, filled by ``@process`` when the family modules are imported, and
+the predefined processes handed to the engine: each implemented process with its description."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -9,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import openeo_gip.processes as _package
+from openeo_gip.processes.specs import all_specs
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,24 @@ def implementations() -> dict[str, Implementation]:
         if not module.name.endswith((".registry", ".specs")):
             importlib.import_module(module.name)
     return _TABLE
+
+
+@dataclass(frozen=True)
+class PredefinedProcess:
+    """A process this back-end offers: its openEO description (``processes/specs``) and implementation."""
+
+    spec: dict
+    implementation: Implementation
+
+
+@functools.cache
+def offered() -> dict[str, PredefinedProcess]:
+    """Every process this back-end offers, implemented and described, by id (sorted by id)."""
+    specs = all_specs()
+    table = implementations()
+    return {pid: PredefinedProcess(spec, table[pid]) for pid, spec in specs.items() if pid in table}
+
+
+def predefined(process_id: str) -> PredefinedProcess | None:
+    """The lookup of predefined processes the engine receives (``engine.definitions.Processes``)."""
+    return offered().get(process_id)
