@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from openeo_gip.auth.passwords import hash_password
-from openeo_gip.auth.tokens import revoke_tokens
 from openeo_gip.config import Config, ConfigError, default_config_text, load_config
-from openeo_gip.db import Database, User
+from openeo_gip.db import Database, accounts
 
 
 def _load(ctx: click.Context) -> Config:
@@ -120,10 +118,8 @@ def user() -> None:
 def user_add(ctx: click.Context, name: str, password_stdin: bool, roles: tuple[str, ...]) -> None:
     """Create account NAME."""
     password = _read_password(password_stdin)
-    with _database(ctx).session() as session:
-        if session.scalar(select(User).where(User.name == name)):
-            raise click.ClickException(f"user {name} exists")
-        session.add(User(name=name, password_hash=hash_password(password), roles=",".join(roles)))
+    if accounts.add_user(_database(ctx), name, hash_password(password), roles) is None:
+        raise click.ClickException(f"user {name} exists")
     click.echo(f"added user {name}")
 
 
@@ -131,10 +127,9 @@ def user_add(ctx: click.Context, name: str, password_stdin: bool, roles: tuple[s
 @click.pass_context
 def user_list(ctx: click.Context) -> None:
     """List accounts: name, id, login kind, created."""
-    with _database(ctx).session() as session:
-        for row in session.scalars(select(User).order_by(User.name)):
-            kind = f"oidc:{row.oidc_provider}" if row.oidc_provider else "password"
-            click.echo(f"{row.name}\t{row.id}\t{kind}\t{row.created:%Y-%m-%d %H:%M}")
+    for row in accounts.list_users(_database(ctx)):
+        kind = f"oidc:{row.oidc_provider}" if row.oidc_provider else "password"
+        click.echo(f"{row.name}\t{row.id}\t{kind}\t{row.created:%Y-%m-%d %H:%M}")
 
 
 @user.command("remove")
@@ -142,11 +137,8 @@ def user_list(ctx: click.Context) -> None:
 @click.pass_context
 def user_remove(ctx: click.Context, name: str) -> None:
     """Delete account NAME and its tokens."""
-    with _database(ctx).session() as session:
-        row = session.scalar(select(User).where(User.name == name))
-        if row is None:
-            raise click.ClickException(f"no user {name}")
-        session.delete(row)
+    if not accounts.remove_user(_database(ctx), name):
+        raise click.ClickException(f"no user {name}")
     click.echo(f"removed user {name}")
 
 
@@ -157,12 +149,8 @@ def user_remove(ctx: click.Context, name: str) -> None:
 def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME; its tokens stop working."""
     password = _read_password(password_stdin)
-    with _database(ctx).session() as session:
-        row = session.scalar(select(User).where(User.name == name))
-        if row is None:
-            raise click.ClickException(f"no user {name}")
-        row.password_hash = hash_password(password)
-        revoke_tokens(session, row)
+    if not accounts.set_password(_database(ctx), name, hash_password(password)):
+        raise click.ClickException(f"no user {name}")
     click.echo(f"password of {name} changed")
 
 

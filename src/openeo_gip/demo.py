@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import select
-
 from openeo_gip.auth.passwords import hash_password
 from openeo_gip.config import Config, default_config_text, load_config
-from openeo_gip.db import Database, User
+from openeo_gip.db import Database, accounts
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +30,8 @@ def prepare_demo(folder: Path) -> Config:
         write_demo_data(data_root)
     db = Database(config.database.url)
     db.upgrade()
-    with db.session() as session:
-        user = session.scalar(select(User).where(User.name == DEMO_USER))
-        if user is None:
-            session.add(User(name=DEMO_USER, password_hash=hash_password(DEMO_PASSWORD)))
-            log.info("created account %s/%s", DEMO_USER, DEMO_PASSWORD)
+    if accounts.find_user(db, DEMO_USER) is None:
+        accounts.add_user(db, DEMO_USER, hash_password(DEMO_PASSWORD))
+        log.info("created account %s/%s", DEMO_USER, DEMO_PASSWORD)
     db.dispose()
     return config

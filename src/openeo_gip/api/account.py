@@ -20,8 +20,7 @@ class BasicCredentials(MethodView):
 
     def get(self):
         user = basic_auth.current_user()
-        with services().db.session() as session:
-            token = issue_token(session, user, services().config.auth.token_lifetime_hours)
+        token = issue_token(services().db, user, services().config.auth.token_lifetime_hours)
         return jsonify({"access_token": token})
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
-from sqlalchemy import select
 
 from openeo_gip.auth.passwords import verify_password
 from openeo_gip.auth.tokens import user_for_token
+from openeo_gip.db import accounts
 from openeo_gip.db.models import User
 from openeo_gip.errors import ApiError
 
@@ -23,10 +23,9 @@ def _services():
 def _check_password(name: str, password: str) -> User | None:
     if not name:
         return None
-    with _services().db.session() as session:
-        user = session.scalar(select(User).where(User.name == name))
-        if verify_password(user.password_hash if user else None, password):
-            return user
+    user = accounts.find_user(_services().db, name)
+    if verify_password(user.password_hash if user else None, password):
+        return user
     raise ApiError("CredentialsInvalid")
 
 
@@ -44,8 +43,7 @@ def _check_token(token: str) -> User | None:
         secret = rest[1:] if rest.startswith("/") else None
         if not secret:
             raise ApiError("TokenInvalid")
-        with _services().db.session() as session:
-            user = user_for_token(session, secret)
+        user = user_for_token(_services().db, secret)
         if user is None:
             raise ApiError("TokenInvalid")
     elif method == "oidc":
@@ -68,16 +66,10 @@ def _bearer_missing(status: int):
 def _oidc_user(provider_id: str, claims: dict) -> User:
     """The account of an OIDC subject, created on first login."""
     sub = str(claims["sub"])
-    with _services().db.session() as session:
-        user = session.scalar(select(User).where(User.oidc_provider == provider_id, User.oidc_sub == sub))
-        if user is None:
-            wanted = str(claims.get("preferred_username") or claims.get("email") or sub)
-            name = f"{wanted}@{provider_id}"
-            if session.scalar(select(User.id).where(User.name == name)):
-                name = f"{sub}@{provider_id}"
-            user = User(name=name, oidc_provider=provider_id, oidc_sub=sub)
-            session.add(user)
-        return user
+    wanted = str(claims.get("preferred_username") or claims.get("email") or sub)
+    return accounts.oidc_user(
+        _services().db, provider_id, sub, f"{wanted}@{provider_id}", f"{sub}@{provider_id}"
+    )
 
 
 def current_user() -> User | None:
