@@ -27,6 +27,22 @@ def test_processes_lists_exactly_the_implemented_ones(server):
     }
 
 
+def test_processes_show_the_wider_schemas_validation_accepts(server):
+    """load_stac also reads a STAC document on this server by path: GET /processes says so, the spec file
+    keeps the official http(s) schema."""
+    processes = requests.get(f"{server.url}/processes", timeout=30).json()["processes"]
+    load_stac = next(p for p in processes if p["id"] == "load_stac")
+    url = next(p for p in load_stac["parameters"] if p["name"] == "url")
+    assert url["schema"] == {"title": "URL or path on this server", "type": "string", "minLength": 1}
+    assert get_spec("load_stac")["parameters"][0]["schema"]["pattern"] == "^https?://"
+    graph = {"l": {"process_id": "load_stac", "arguments": {"url": "collections/s2.json"}, "result": True}}
+    response = requests.post(f"{server.url}/validation", json={"process_graph": graph}, timeout=30)
+    assert response.json() == {"errors": []}
+    graph["l"]["arguments"]["url"] = ""
+    response = requests.post(f"{server.url}/validation", json={"process_graph": graph}, timeout=30)
+    assert [error["code"] for error in response.json()["errors"]] == ["ProcessParameterInvalid"]
+
+
 def test_result_returns_a_plain_value_as_json(server, alice):
     headers = bearer_for(server.url, "alice")
     response = requests.post(f"{server.url}/result", json={"process": ADD}, headers=headers, timeout=60)

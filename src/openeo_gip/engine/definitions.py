@@ -66,22 +66,9 @@ class Definition:
         return next((p for p in self.parameters if p.get("name") == name), None)
 
 
-# Parameters that accept more than their official schema (the spec files state the official facts only):
-# load_stac also reads STAC documents stored on this server (data folder, the user's workspace) by path.
-WIDER_SCHEMAS: dict[tuple[str, str], dict] = {
-    ("load_stac", "url"): {"title": "URL or path on this server", "type": "string", "minLength": 1},
-}
-
-
 def predefined(process: PredefinedProcess) -> Definition:
     spec = process.spec
-    parameters = [_widened(spec["id"], parameter) for parameter in spec.get("parameters", [])]
-    return Definition(spec["id"], parameters, spec.get("returns", {}), process.implementation)
-
-
-def _widened(process_id: str, parameter: dict) -> dict:
-    wider = WIDER_SCHEMAS.get((process_id, parameter.get("name", "")))
-    return parameter if wider is None else {**parameter, "schema": wider}
+    return Definition(spec["id"], spec.get("parameters", []), spec.get("returns", {}), process.implementation)
 
 
 def user_defined(process: dict) -> Definition:

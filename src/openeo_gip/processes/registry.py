@@ -7,8 +7,8 @@ import functools
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import openeo_gip.processes as _package
 from openeo_gip.processes.specs import all_specs
@@ -19,21 +19,27 @@ class Implementation:
     id: str
     func: Callable
     needs_context: bool
+    # Parameters that accept more than their official schema, by name: the schema this back-end accepts.
+    wider_schemas: Mapping[str, dict] = field(default_factory=dict)
 
 
 _TABLE: dict[str, Implementation] = {}
 
 
-def process(process_id: str | None = None) -> Callable[[Callable], Callable]:
+def process(
+    process_id: str | None = None, *, wider_schemas: Mapping[str, dict] | None = None
+) -> Callable[[Callable], Callable]:
     """Register a function as the implementation of ``process_id`` (default: the function's name, with a
-    trailing underscore removed, so ``and_`` implements ``and``)."""
+    trailing underscore removed, so ``and_`` implements ``and``). ``wider_schemas`` replaces the official
+    schema of the parameters named (the spec files state the official facts only) in what ``GET
+    /processes`` shows and what validation checks alike."""
 
     def register(func: Callable) -> Callable:
         pid = process_id or func.__name__.rstrip("_")
         if pid in _TABLE:
             raise RuntimeError(f"process {pid} is implemented twice")
         needs_context = "ctx" in inspect.signature(func).parameters
-        _TABLE[pid] = Implementation(pid, func, needs_context)
+        _TABLE[pid] = Implementation(pid, func, needs_context, dict(wider_schemas or {}))
         return func
 
     return register
@@ -49,7 +55,8 @@ def implementations() -> dict[str, Implementation]:
 
 @dataclass(frozen=True)
 class PredefinedProcess:
-    """A process this back-end offers: its openEO description (``processes/specs``) and implementation."""
+    """A process this back-end offers: its openEO description (``processes/specs``, with the wider schemas
+    of its implementation) and its implementation."""
 
     spec: dict
     implementation: Implementation
@@ -60,7 +67,25 @@ def offered() -> dict[str, PredefinedProcess]:
     """Every process this back-end offers, implemented and described, by id (sorted by id)."""
     specs = all_specs()
     table = implementations()
-    return {pid: PredefinedProcess(spec, table[pid]) for pid, spec in specs.items() if pid in table}
+    return {
+        pid: PredefinedProcess(_widened(spec, table[pid]), table[pid])
+        for pid, spec in specs.items()
+        if pid in table
+    }
+
+
+def _widened(spec: dict, implementation: Implementation) -> dict:
+    wider = implementation.wider_schemas
+    unknown = set(wider) - {parameter["name"] for parameter in spec["parameters"]}
+    if unknown:
+        raise RuntimeError(f"{spec['id']} widens parameters it does not have: {sorted(unknown)}")
+    if not wider:
+        return spec
+    parameters = [
+        {**parameter, "schema": wider[parameter["name"]]} if parameter["name"] in wider else parameter
+        for parameter in spec["parameters"]
+    ]
+    return {**spec, "parameters": parameters}
 
 
 def predefined(process_id: str) -> PredefinedProcess | None:

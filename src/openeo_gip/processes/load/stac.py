@@ -33,7 +33,8 @@ from openeo_gip.workspace.paths import resolve_in
 WGS84 = pyproj.CRS.from_epsg(4326)
 
 
-@process()
+# Besides the official http(s) address, ``url`` may be the path of a STAC document on this server.
+@process(wider_schemas={"url": {"title": "URL or path on this server", "type": "string", "minLength": 1}})
 def load_stac(
     url: str,
     spatial_extent: Any = None,
