@@ -24,6 +24,7 @@ from openeo_gip.jobs.store import (
     LEVELS,
     STARTABLE,
     create_job,
+    delete_job,
     level_rank,
     list_jobs,
     owned_job,
@@ -165,10 +166,7 @@ class JobItem(MethodView):
         set_status(db, job.id, "canceled", expected=ACTIVE)
         if _runner() is not None:
             _runner().cancel(job.id)
-        with db.session() as session:
-            row = session.get(Job, job.id)
-            if row is not None:
-                session.delete(row)
+        delete_job(db, job.id)
         shutil.rmtree(job_folder(services().config, job.user_id, job.id), ignore_errors=True)
         return "", 204
 

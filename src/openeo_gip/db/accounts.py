@@ -16,6 +16,11 @@ from openeo_gip.db.database import Database
 from openeo_gip.db.models import Token, User, utcnow
 
 
+def get_user(db: Database, user_id: str) -> User | None:
+    with db.session() as session:
+        return session.get(User, user_id)
+
+
 def find_user(db: Database, name: str) -> User | None:
     with db.session() as session:
         return session.scalar(select(User).where(User.name == name))

@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from sqlalchemy import select
 
 from openeo_gip.db import Database
-from openeo_gip.db.models import Job
 from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
+from openeo_gip.jobs.store import recent_usages
 from openeo_gip.model.values import ProcessContext
 
 # How many recent finished jobs the duration model is fitted to.
@@ -63,16 +62,9 @@ def fit(history: list[tuple[float, float]]) -> DurationModel | None:
 
 def history(db: Database) -> list[tuple[float, float]]:
     """``(bytes, seconds)`` of the recent finished jobs of everyone."""
-    with db.session() as session:
-        usages = session.scalars(
-            select(Job.usage)
-            .where(Job.status == "finished", Job.usage.is_not(None))
-            .order_by(Job.finished.desc())
-            .limit(HISTORY)
-        ).all()
     return [
         ((usage.get("computed") or {}).get("value", 0), (usage.get("duration") or {}).get("value", 0))
-        for usage in usages
+        for usage in recent_usages(db, HISTORY)
     ]
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from openeo_gip.db import Database
 from openeo_gip.db.models import Job, utcnow
-from openeo_gip.jobs.store import write_log
+from openeo_gip.jobs.store import set_status, write_log
 
 # Any constant shared by all processes: the advisory lock that serialises claims on PostgreSQL.
 _CLAIM_LOCK = 0x6F70656F
@@ -124,6 +124,33 @@ def _claim_postgresql(session: Session, worker_id: str, limits: Limits) -> Job |
     )
     session.commit()
     return session.get(Job, job.id, populate_existing=True)
+
+
+def beat(db: Database, job_id: str, worker_id: str, progress: float) -> bool:
+    """Note that ``worker_id`` still runs ``job_id`` (its heartbeat) and how far it is; False when the job
+    no longer runs there (canceled or deleted through another process)."""
+    with db.session() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "running", Job.worker == worker_id)
+            .values(heartbeat=utcnow(), progress=progress)
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount == 1
+
+
+def requeue(db: Database, job_id: str, worker_id: str) -> bool:
+    """Put a job ``worker_id`` stops running (its server shuts down) back in the queue, giving back the
+    attempt it used; False when the job no longer runs there."""
+    return set_status(
+        db,
+        job_id,
+        "queued",
+        expected=("running",),
+        by_worker=worker_id,
+        attempts=Job.attempts - 1,
+        worker=None,
+    )
 
 
 def _worker_gone(worker: str | None) -> bool:

@@ -16,9 +16,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
-
-from openeo_gip.db.models import Job, User, utcnow
+from openeo_gip.db import accounts
+from openeo_gip.db.models import Job, utcnow
 from openeo_gip.db.process_graphs import stored_processes
 from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.execute import run_process
@@ -26,7 +25,7 @@ from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.jobs import job_folder, metering
 from openeo_gip.jobs.assets import describe
 from openeo_gip.jobs.progress import job_watch
-from openeo_gip.jobs.queue import Limits, claim_next, new_worker_id, recover_orphans
+from openeo_gip.jobs.queue import Limits, beat, claim_next, new_worker_id, recover_orphans, requeue
 from openeo_gip.jobs.result_copies import copy_job_results
 from openeo_gip.jobs.store import JobLogger, set_status, write_log
 from openeo_gip.model.values import ProcessContext
@@ -155,15 +154,8 @@ class JobRunner:
         with self._lock:
             active = dict(self._active)
         for job_id, state in active.items():
-            with self.services.db.session() as session:
-                result = session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == "running", Job.worker == self.worker_id)
-                    .values(heartbeat=utcnow(), progress=round(state.progress, 1))
-                    .execution_options(synchronize_session=False)
-                )
-            if result.rowcount != 1:  # canceled or deleted through another process
-                state.cancel.set()
+            if not beat(self.services.db, job_id, self.worker_id, round(state.progress, 1)):
+                state.cancel.set()  # canceled or deleted through another process
 
     # -- one job ----------------------------------------------------------------------------------------
 
@@ -184,8 +176,7 @@ class JobRunner:
         logger.info(f"Started (attempt {job.attempts}).")
         client = None
         try:
-            with db.session() as session:
-                user = session.get(User, job.user_id)
+            user = accounts.get_user(db, job.user_id)
             context = ProcessContext(services=self.services, user=user, log=logger, job_id=job.id)
             cluster = getattr(self.services, "cluster", None)
             client = cluster.client() if cluster is not None else None
@@ -251,15 +242,7 @@ class JobRunner:
         db = self.services.db
         if self._stopping.is_set():
             # The server is shutting down: the job goes back to the queue and keeps its attempt.
-            if set_status(
-                db,
-                job.id,
-                "queued",
-                expected=("running",),
-                by_worker=self.worker_id,
-                attempts=Job.attempts - 1,
-                worker=None,
-            ):
+            if requeue(db, job.id, self.worker_id):
                 write_log(db, job.id, "info", "The server stopped; the job was queued again.")
             return
         write_log(db, job.id, "info", "Canceled; its computation was stopped.")

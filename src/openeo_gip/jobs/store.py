@@ -92,6 +92,27 @@ def current_status(db: Database, job_id: str) -> str | None:
         return session.scalar(select(Job.status).where(Job.id == job_id))
 
 
+def delete_job(db: Database, job_id: str) -> None:
+    """Delete the job and its log; gone already is fine."""
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            session.delete(job)
+
+
+def recent_usages(db: Database, limit: int) -> list[dict]:
+    """The ``usage`` of the ``limit`` jobs of everyone that finished last."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Job.usage)
+                .where(Job.status == "finished", Job.usage.is_not(None))
+                .order_by(Job.finished.desc())
+                .limit(limit)
+            )
+        )
+
+
 def write_log(
     db: Database,
     job_id: str,
