@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openeo_gip.auth.oidc import OidcVerifier
-from openeo_gip.catalog.index import Catalog
+from openeo_gip.catalog.catalog import Catalog
 from openeo_gip.config import Config
 from openeo_gip.db import Database
 from openeo_gip.engine.cluster import DaskCluster
@@ -25,7 +25,7 @@ class Services:
     oidc: OidcVerifier | None
     # The Dask cluster results are computed on; started on first use (engine/cluster.py).
     cluster: DaskCluster | None = None
-    # The collections (catalog/index.py): scanned at start where files changed, then served from memory.
+    # The collections (catalog/catalog.py): scanned at start where files changed, then served from memory.
     catalog: Catalog | None = None
     # The pool of threads running batch jobs (jobs/runner.py); ``None`` when it would have no threads.
     jobs: JobRunner | None = None

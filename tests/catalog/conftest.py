@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from openeo_gip.catalog.index import Catalog, index_path, refresh_index
+from openeo_gip.catalog.catalog import Catalog
+from openeo_gip.catalog.index import index_path, refresh_index
 from openeo_gip.demodata import synthetic
 
 

@@ -10,7 +10,8 @@ import pytest
 from rasterio.errors import RasterioIOError
 
 from openeo_gip.catalog import private
-from openeo_gip.catalog.index import Catalog, index_path, refresh_index
+from openeo_gip.catalog.catalog import Catalog
+from openeo_gip.catalog.index import index_path, refresh_index
 from openeo_gip.catalog.private import PrivateCatalogs, collections_folder
 from openeo_gip.catalog.scan import Source, build_record
 from openeo_gip.errors import ApiError

@@ -11,7 +11,8 @@ import pyproj
 import pytest
 import rasterio
 
-from openeo_gip.catalog.index import Catalog, index_path, refresh_index
+from openeo_gip.catalog.catalog import Catalog
+from openeo_gip.catalog.index import index_path, refresh_index
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import write_result
 from openeo_gip.model.values import ProcessContext, SaveRequest

@@ -1,9 +1,8 @@
-"""The stored scan result and the ``Catalog`` that requests read.
+"""The stored scan result, of the shared data and of each user's own collections (catalog/private.py).
 
 ``refresh_index`` keeps ``<system_files>/catalog/index.json`` up to date: a source whose files have the same
 names, sizes and modification times as at the last scan keeps its stored record, so only changed folders
-are read again. ``Catalog`` serves the stored records from memory and reloads them when another process
-(``openeo-gip catalog scan``) rewrote the index.
+are read again. The ``Catalog`` (catalog/catalog.py) serves what it stored.
 """
 
 from __future__ import annotations
@@ -12,24 +11,16 @@ import json
 import logging
 import os
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openeo_gip.catalog.scan import ScanError, Source, build_record, find_sources, signature
-from openeo_gip.errors import ApiError
 from openeo_gip.raster.records import CollectionRecord
-
-if TYPE_CHECKING:
-    from openeo_gip.catalog.private import PrivateCatalogs
 
 log = logging.getLogger(__name__)
 
 INDEX_VERSION = 1
-_RELOAD_CHECK_SECONDS = 1.0
 
 
 def index_path(system_files: Path) -> Path:
@@ -130,97 +121,3 @@ def _write(path: Path, entries: dict[str, dict]) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({"version": INDEX_VERSION, "collections": entries}, out)
     os.replace(tmp, path)
-
-
-class Catalog:
-    """The collections a server offers, read from the stored index; lookups never touch the rasters."""
-
-    def __init__(self, index_file: Path, private: PrivateCatalogs | None = None):
-        self.index_file = index_file
-        # The users' own collections (catalog/private.py); None: shared data only.
-        self.private = private
-        self._clashes: set[tuple[str, str]] = set()
-        self._lock = threading.Lock()
-        self._records: dict[str, CollectionRecord] = {}
-        self._stamp: tuple[int, int] | None = None
-        self._checked = 0.0
-        self._load()
-
-    @classmethod
-    def from_config(cls, config, *, scan: bool = True) -> Catalog:
-        """The catalog of a config; with ``scan`` the index is refreshed first (changed sources only)."""
-        if scan:
-            report = refresh_index(config.paths.data_root, config.paths.system_files)
-            log.info(
-                "catalog: %d collections (%d rescanned, %d failed)",
-                len(report.scanned) + len(report.unchanged),
-                len(report.scanned),
-                len(report.failed),
-            )
-        from openeo_gip.catalog.private import PrivateCatalogs  # it builds on this module
-
-        return cls(index_path(config.paths.system_files), private=PrivateCatalogs(config))
-
-    def list(self, user=None) -> list[CollectionRecord]:
-        """All collections ``user`` may see (shared ones and their own; anonymous: shared), sorted by id."""
-        records = self._visible(user)
-        return [records[key] for key in sorted(records)]
-
-    def get(self, collection_id: str, user=None) -> CollectionRecord:
-        try:
-            return self._visible(user)[collection_id]
-        except KeyError:
-            error = ApiError("CollectionNotFound", identifier=collection_id)
-        user_id = getattr(user, "id", None)
-        reason = self.private.failure(user_id, collection_id) if self.private and user_id else None
-        if reason:  # the owner of a source that gives no collection learns why (error messages hide paths)
-            error.message += (
-                f" Your files under collections/ hold one of that name, but it cannot be used: {reason}"
-            )
-        raise error
-
-    def private_changed(self, user_id: str) -> None:
-        """The user's collection folder changed: look at it again on the next request."""
-        if self.private is not None:
-            self.private.forget(user_id)
-
-    def _visible(self, user) -> dict[str, CollectionRecord]:
-        self._reload_if_changed()
-        user_id = getattr(user, "id", None)
-        if self.private is None or user_id is None:
-            return self._records
-        own = self.private.records(user_id)
-        if not own:
-            return self._records
-        merged = dict(self._records)
-        for key, record in own.items():
-            if key not in merged:
-                merged[key] = record
-            elif (user_id, key) not in self._clashes:  # a shared collection keeps its id
-                self._clashes.add((user_id, key))
-                log.warning(
-                    "catalog: private collection %s of user %s hidden by the shared one", key, user_id
-                )
-        return merged
-
-    def _file_stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = self.index_file.stat()
-        except FileNotFoundError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
-    def _load(self) -> None:
-        self._stamp = self._file_stamp()
-        entries = read_index(self.index_file)
-        self._records = {key: CollectionRecord.from_dict(entry["record"]) for key, entry in entries.items()}
-
-    def _reload_if_changed(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < _RELOAD_CHECK_SECONDS:
-            return
-        with self._lock:
-            self._checked = now
-            if self._file_stamp() != self._stamp:
-                log.info("catalog: index %s changed, reloading", self.index_file)
-                self._load()
