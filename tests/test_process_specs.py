@@ -16,6 +16,7 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 
 import openeo_gip.processes.specs as specs_package
+from openeo_gip.processes.registry import implementations
 from openeo_gip.processes.specs import EXTENSIONS, all_specs, get_spec
 from tests.support.openapi import spec_dir
 
@@ -132,6 +133,12 @@ def test_specs_are_valid_process_list_entries() -> None:
 def test_every_official_top_level_process_is_described() -> None:
     official_ids = {path.stem for path in (spec_dir() / "processes").glob("*.json")}
     assert official_ids - set(SPECS) == set()
+
+
+def test_exactly_the_implemented_processes_are_described() -> None:
+    """A process without a description could not be offered, a description without an implementation
+    would be dead."""
+    assert sorted(implementations()) == sorted(SPECS)
 
 
 @pytest.mark.parametrize("process_id", OFFICIAL)

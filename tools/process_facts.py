@@ -25,8 +25,8 @@ PROPOSALS = [
     "aggregate_spatial_window", "array_create_labeled", "array_find_label", "array_modify", "cummax",
     "cummin", "cumproduct", "cumsum", "date_difference", "export_workspace", "fit_curve",
     "flatten_dimensions", "is_infinite", "load_geojson", "load_stac", "load_uploaded_files", "load_url",
-    "predict_curve", "reduce_spatial", "run_udf_externally", "text_find", "unflatten_dimension",
-    "vector_buffer", "vector_reproject",
+    "predict_curve", "reduce_spatial", "text_find", "unflatten_dimension", "vector_buffer",
+    "vector_reproject",
 ]  # fmt: skip
 
 # Keys of a process that are neither facts nor our prose: links point to others' pages, and the

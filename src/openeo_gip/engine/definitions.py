@@ -62,9 +62,6 @@ class Definition:
     # For a user-defined process: its stored process object (``process_graph``, ``parameters``...).
     user_process: dict | None = None
 
-    def parameter(self, name: str) -> dict | None:
-        return next((p for p in self.parameters if p.get("name") == name), None)
-
 
 def predefined(process: PredefinedProcess) -> Definition:
     spec = process.spec

@@ -41,7 +41,6 @@ class Callback:
     """A child process graph ready to run: ``callback(x=..., context=...)`` evaluates it once."""
 
     run: Callable[..., Any]
-    parameters: tuple[str, ...] = ()
 
     def __call__(self, **arguments: Any) -> Any:
         return self.run(**arguments)
