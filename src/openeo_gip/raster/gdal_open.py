@@ -7,7 +7,8 @@ included. So the driver follows from how the back-end names a source, never from
 Zarr variables through their subdataset strings (``NETCDF:"path":var``, ``ZARR:"path":/var``) or their
 suffix, everything else (local paths and http(s) URLs) only as a GeoTIFF, which covers COGs.
 
-rasterio 1.4's ``open`` takes one driver name, not a list, which is why one is chosen here.
+rasterio 1.4's ``open`` takes one driver name, not a list, which is why one is chosen here. GDAL's other
+settings for reading (``GDAL_DEFAULTS``) are set here too, the one place every read goes through.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ from rasterio.errors import RasterioIOError
 
 from openeo_gip.raster.netcdf_guard import open_self_contained
 
-# GDAL would otherwise list each file's folder and open side files it finds there (``.msk``, ``.ovr``,
-# ``.aux.xml``) with whatever driver their content asks for; for remote files it is one request less, too.
-# Set here, where every read starts, unless the operator chose otherwise.
-os.environ.setdefault("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
+# GDAL's settings for every raster read, set here where every read starts; an operator's own environment
+# variables win.
+GDAL_DEFAULTS = {
+    # GDAL would otherwise list each file's folder and open side files it finds there (``.msk``, ``.ovr``,
+    # ``.aux.xml``) with whatever driver their content asks for; for remote files it is one request less.
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    # GDAL reads remote assets with libcurl; without a timeout an address that never answers would block a
+    # request (or a dask worker) for good. The same limit as the back-end's own requests (remote/fetch.py).
+    "GDAL_HTTP_TIMEOUT": "30",
+    "GDAL_HTTP_CONNECTTIMEOUT": "10",
+}
+for _name, _value in GDAL_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
 
 # The only drivers rasters are ever read with: these and GTiff.
 _PREFIXES = {"NETCDF": "netCDF", "ZARR": "Zarr"}

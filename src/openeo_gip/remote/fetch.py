@@ -28,18 +28,13 @@ import requests
 
 from openeo_gip.errors import ApiError
 
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 30  # also GDAL's, for the rasters it reads itself (raster/gdal_open.py)
 MAX_DOCUMENT_BYTES = 50 * 1024**2  # one JSON document (a STAC page, a GeoJSON file)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # one downloaded raster file
 KEEP_DOWNLOADS_SECONDS = 24 * 3600
 _CHUNK = 1024 * 1024
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-
-# GDAL reads remote assets with libcurl; without a timeout an address that never answers would block a
-# request (or a dask worker) for good. Set only when the operator has not chosen other values.
-os.environ.setdefault("GDAL_HTTP_TIMEOUT", str(TIMEOUT_SECONDS))
-os.environ.setdefault("GDAL_HTTP_CONNECTTIMEOUT", "10")
 
 # Makes the error the user sees from the reason an address cannot be read.
 Failure = Callable[[str], ApiError]
