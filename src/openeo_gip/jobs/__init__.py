@@ -1,8 +1,9 @@
 """Batch jobs: stored in the database, queued, run by a pool of runners on the Dask cluster.
 
 ``store`` changes jobs and logs, ``queue`` claims queued jobs and recovers stopped ones, ``runner`` is the
-pool of threads (in the server or in ``openeo-gip worker``), ``execute`` runs one graph, ``stac`` and
-``links`` describe the results and sign their download links.
+pool of threads (in the server or in ``openeo-gip worker``) running each job through the results pipeline
+(results/), ``progress`` and ``metering`` watch it on the cluster, ``stac`` and ``links`` describe the
+results and sign their download links.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Jobs and their logs in the database: the only place that changes a job's status."""
+"""Jobs and their logs in the database.
+
+A job's status changes in two modules only: here, through ``set_status`` (the API starting, canceling or
+editing a job, the runner ending one), and in the queue (jobs/queue.py), which claims queued jobs and
+requeues or fails those whose worker stopped.
+"""
 
 from __future__ import annotations
 
@@ -76,20 +81,6 @@ def set_status(
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
-
-
-def update_job(db: Database, job_id: str, **values: Any) -> None:
-    values.setdefault("updated", utcnow())
-    with db.session() as session:
-        session.execute(
-            update(Job).where(Job.id == job_id).values(**values).execution_options(synchronize_session=False)
-        )
-
-
-def current_status(db: Database, job_id: str) -> str | None:
-    """The job's status now, ``None`` once it is deleted."""
-    with db.session() as session:
-        return session.scalar(select(Job.status).where(Job.id == job_id))
 
 
 def delete_job(db: Database, job_id: str) -> None:
