@@ -7,7 +7,8 @@ import pytest
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
-from openeo_gip.processes.load.collection import _spatial_filter, save_result
+from openeo_gip.processes.load.collection import _spatial_filter
+from openeo_gip.processes.output.save_result import save_result
 from tests.processes.cube_builders import make_cube
 
 
