@@ -7,7 +7,6 @@ number) differ, as the process definitions ask; inside cubes NaN is the no-data 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -67,10 +66,6 @@ def where(condition: Any, accept: Any, reject: Any) -> Any:
 
 def isnan(value: Any) -> Any:
     return value.isnull() if isinstance(value, xr.DataArray) else np.isnan(value)
-
-
-def scalar_is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 # ---- arrays -----------------------------------------------------------------------------------------
@@ -136,16 +131,3 @@ def view_labels(data: Any) -> list:
 def is_cube_view(data: Any) -> bool:
     """An ``ArrayView`` that is more than a single labeled array (other dimensions remain)."""
     return isinstance(data, ArrayView) and data.data.ndim > 1
-
-
-def from_view_result(result: Any, was_list: bool) -> Any:
-    """Turn what was computed on a list's ``ArrayView`` back into plain Python values."""
-    if not was_list:
-        return result
-    if isinstance(result, ArrayView):
-        result = result.data
-    if isinstance(result, xr.DataArray):
-        result = result.values
-    if isinstance(result, np.ndarray) and result.ndim > 0:
-        return [to_python(v) for v in result.tolist()]
-    return to_python(result)

@@ -14,6 +14,7 @@ import dask.array as da
 import xarray as xr
 
 from openeo_gip.model.values import ProcessContext
+from openeo_gip.raster.reader import build_cube
 
 
 def remember_source(ctx: ProcessContext | None, cube: xr.DataArray, source: Any) -> None:
@@ -34,8 +35,6 @@ def band(cube: xr.DataArray, position: int, ctx: ProcessContext | None) -> xr.Da
     part = source.narrowed({"bands": [position]}) if source is not None else None
     if part is None:
         return result
-    from openeo_gip.raster.reader import build_cube  # the catalogue imports processes' neighbours
-
     fresh = build_cube(part, keep_bands=False)
     return result.copy(data=fresh.data) if fresh.shape == result.shape else result
 
@@ -49,8 +48,6 @@ def sliced(cube: xr.DataArray, selection: dict[str, Any], ctx: ProcessContext | 
     part = source.narrowed(selection)
     if part is None:
         return result
-    from openeo_gip.raster.reader import build_cube  # the catalogue imports processes' neighbours
-
     fresh = build_cube(part)
     if fresh.shape != result.shape:  # e.g. a scalar index dropped a dimension: keep the plain slice
         return result

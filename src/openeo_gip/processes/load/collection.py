@@ -20,6 +20,7 @@ from openeo_gip.processes.cube.geometry import (
 from openeo_gip.processes.cube.pushdown import remember_source
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
+from openeo_gip.raster.reader import build_cube, select_source
 
 
 @process()
@@ -59,8 +60,6 @@ def cube_from_record(
     """The lazy cube of a ``CollectionRecord`` cut to the arguments of a load process (``load_collection``,
     ``load_stac``, ``load_result``, ...); ``NoDataAvailable`` (naming ``what``) when nothing is left. Filters
     that follow narrow the read itself (``cube/pushdown.py``, through ``ctx``)."""
-    from openeo_gip.raster.reader import build_cube, select_source  # the catalogue imports our neighbours
-
     bbox, polygons = _spatial_filter(spatial_extent, process_id)
     if temporal_extent is not None:
         parse_interval(temporal_extent, process_id, "temporal_extent")  # validates only
