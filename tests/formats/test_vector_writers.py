@@ -17,8 +17,8 @@ import zarr
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import file_formats, media_type, write_result
 from openeo_gip.model.values import SaveRequest
+from openeo_gip.model.vectors import vector_cube
 from openeo_gip.processes.cube.zonal import aggregate_spatial
-from openeo_gip.processes.vector.common import vector_cube
 from tests.processes.cube_builders import ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
 
 FIELDS = [

@@ -13,8 +13,8 @@ import shapely
 from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
+from openeo_gip.model.vectors import geometries_of, is_vector_cube
 from openeo_gip.processes.load.url import load_url
-from openeo_gip.processes.vector.common import geometries_of, is_vector_cube
 from tests.conftest import LOOPBACK_ALLOWED, make_config
 from tests.support.static_http import StaticServer
 

@@ -13,7 +13,7 @@ import xarray as xr
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
-from openeo_gip.processes.vector.common import geometries_of, vector_cube
+from openeo_gip.model.vectors import geometries_of, vector_cube
 from tests.support.processes import PREDEFINED
 
 UTM = "EPSG:32631"

@@ -13,8 +13,8 @@ import shapely
 from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
+from openeo_gip.model.vectors import geometries_of, is_vector_cube
 from openeo_gip.processes.load.uploaded import load_uploaded_files
-from openeo_gip.processes.vector.common import geometries_of, is_vector_cube
 from openeo_gip.workspace import files_folder
 from tests.conftest import make_config
 

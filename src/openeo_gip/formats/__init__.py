@@ -9,6 +9,7 @@ from typing import Any
 from openeo_gip.errors import ApiError
 from openeo_gip.formats.record import InputFormat, OutputFormat
 from openeo_gip.model.values import SaveRequest
+from openeo_gip.model.vectors import is_vector_cube
 
 INPUT_FORMATS = {
     record.name: record
@@ -93,8 +94,6 @@ def find_output_format(name: str) -> OutputFormat:
 
 def write_result(request: SaveRequest, folder: Path, *, client: Any = None) -> list[Path]:
     """Compute ``request.data`` (on ``client`` when given) and write it to files in ``folder``."""
-    from openeo_gip.processes.vector.common import is_vector_cube
-
     record = find_output_format(request.format)
     write = record.write_vector if record.write_vector and is_vector_cube(request.data) else record.write
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Vector cube output: GeoJSON, CSV, GeoParquet and netCDF (representation: ``processes.vector_common``).
+"""Vector cube output: GeoJSON, CSV, GeoParquet and netCDF (representation: ``model/vectors.py``).
 
 GeoJSON and GeoParquet hold one feature per geometry; its properties are the feature properties plus one
 column per combination of the other dimensions' labels (joined with ``~``, or ``value`` for a cube of one
@@ -22,14 +22,8 @@ import xarray as xr
 from openeo_gip.formats.json_values import to_json_value
 from openeo_gip.formats.raster_layout import compute, unsuitable
 from openeo_gip.formats.record import OutputFormat
-from openeo_gip.processes.cube.common import label_to_json
-from openeo_gip.processes.vector.common import (
-    GEOMETRY,
-    feature_properties,
-    geometries_of,
-    is_vector_cube,
-    vector_crs,
-)
+from openeo_gip.model.labels import label_to_json
+from openeo_gip.model.vectors import GEOMETRY, feature_properties, geometries_of, is_vector_cube, vector_crs
 
 _SEPARATOR = "~"
 

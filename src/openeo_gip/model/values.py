@@ -3,7 +3,7 @@
 A vector data cube is a DataArray too: its dimension ``geometry`` has shapely geometries as labels, their
 CRS is ``attrs["crs"]`` (``EPSG:n`` or WKT), feature properties are further coordinates along
 ``geometry``, and other dimensions (``t``, ``bands``, ``properties``) are ordinary ones. Helpers:
-``openeo_gip.processes.vector.common`` (``is_vector_cube``, ``vector_cube``, ``as_vector_cube``).
+``openeo_gip.model.vectors`` (``is_vector_cube``, ``vector_cube``, ``geometries_of``...).
 """
 
 from __future__ import annotations

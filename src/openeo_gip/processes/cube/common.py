@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from openeo_gip.model.labels import label_to_json
 from openeo_gip.processes.errors import invalid, process_error
 
 SPATIAL_DIMS = ("x", "y")
@@ -41,15 +42,6 @@ def to_timestamp(value: Any) -> pd.Timestamp:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp
-
-
-def label_to_json(value: Any) -> Any:
-    """A dimension label as openEO shows it: ISO date-times for time, plain str/int/float otherwise."""
-    if isinstance(value, np.datetime64 | pd.Timestamp):
-        return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def labels_of(cube: xr.DataArray, dimension: str) -> list:

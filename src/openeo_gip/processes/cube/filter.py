@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from openeo_gip.model.values import Callback, ProcessContext
+from openeo_gip.model.vectors import is_vector_cube
 from openeo_gip.processes.cube.common import (
     band_position,
     labels_of,
@@ -140,7 +141,6 @@ def filter_labels(
 def filter_spatial(data: xr.DataArray, geometries: Any, *, ctx: ProcessContext | None = None) -> xr.DataArray:
     cube = require_cube(data, "filter_spatial")
     from openeo_gip.processes.cube.zonal import union_in_crs
-    from openeo_gip.processes.vector.common import is_vector_cube
 
     if is_vector_cube(geometries):  # a vector cube carries its own CRS
         geometry = union_in_crs(geometries, cube_crs(cube), "filter_spatial", "geometries")

@@ -11,12 +11,13 @@ import shapely
 import xarray as xr
 
 from openeo_gip.model.values import Callback
+from openeo_gip.model.vectors import geometries_of, transform_geometries, vector_crs
 from openeo_gip.processes.cube.common import keep_metadata, require_cube
 from openeo_gip.processes.cube.geometry import cube_crs
 from openeo_gip.processes.cube.zonal import grid_transform, union_in_crs
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
-from openeo_gip.processes.vector.common import as_vector_cube, geometries_of, transform_geometries, vector_crs
+from openeo_gip.processes.vector.common import as_vector_cube
 
 _POLYGONAL = ("Polygon", "MultiPolygon")
 

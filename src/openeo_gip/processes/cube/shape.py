@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 import xarray as xr
 
-from openeo_gip.processes.cube.common import keep_metadata, label_to_json, require_cube, require_dimension
+from openeo_gip.model.labels import label_to_json
+from openeo_gip.processes.cube.common import keep_metadata, require_cube, require_dimension
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
 

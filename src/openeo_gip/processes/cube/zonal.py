@@ -17,19 +17,19 @@ import xarray as xr
 from rasterio.transform import Affine
 
 from openeo_gip.model.values import ArrayView, Callback
-from openeo_gip.processes.cube.common import require_cube, require_dimension
-from openeo_gip.processes.cube.geometry import cube_crs
-from openeo_gip.processes.cube.reduce import finish_reduction
-from openeo_gip.processes.errors import invalid, process_error
-from openeo_gip.processes.registry import process
-from openeo_gip.processes.vector.common import (
+from openeo_gip.model.vectors import (
     GEOMETRY,
-    as_vector_cube,
     feature_properties,
     geometries_of,
     transform_geometries,
     vector_crs,
 )
+from openeo_gip.processes.cube.common import require_cube, require_dimension
+from openeo_gip.processes.cube.geometry import cube_crs
+from openeo_gip.processes.cube.reduce import finish_reduction
+from openeo_gip.processes.errors import invalid, process_error
+from openeo_gip.processes.registry import process
+from openeo_gip.processes.vector.common import as_vector_cube
 
 _MEMBER = "_member"
 _SPATIAL = "_spatial"

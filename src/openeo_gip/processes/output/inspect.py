@@ -15,9 +15,9 @@ import numpy as np
 import rioxarray  # noqa: F401  (the .rio accessor)
 import xarray as xr
 
+from openeo_gip.model.labels import label_to_json
 from openeo_gip.model.values import ArrayView, ProcessContext
 from openeo_gip.processes.arraylike import to_python
-from openeo_gip.processes.cube.common import label_to_json
 from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
 

@@ -8,10 +8,11 @@ import numpy as np
 import shapely
 import xarray as xr
 
+from openeo_gip.model.vectors import GEOMETRY, geometries_of, is_present, vector_crs
 from openeo_gip.processes.cube.zonal import union_in_crs
 from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
-from openeo_gip.processes.vector.common import GEOMETRY, geometries_of, is_present, require_vector, vector_crs
+from openeo_gip.processes.vector.common import require_vector
 
 # The base geometry is the first operand: "contains" keeps the candidates the base contains.
 RELATIONS = {

@@ -1,4 +1,4 @@
-"""Vector cube processes: load_geojson, vector_buffer, vector_reproject (see ``vector_common``)."""
+"""Vector cube processes: load_geojson, vector_buffer, vector_reproject (cubes as ``model/vectors.py``)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,21 @@ import numpy as np
 import shapely
 import xarray as xr
 
+from openeo_gip.model.vectors import (
+    GEOMETRY,
+    geometries_of,
+    transform_geometries,
+    vector_crs,
+    with_geometries,
+)
 from openeo_gip.processes.cube.geometry import parse_crs
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
 from openeo_gip.processes.vector.common import (
-    GEOMETRY,
     features_of_geojson,
     geojson_to_vector_cube,
-    geometries_of,
     require_metres,
     require_vector,
-    transform_geometries,
-    vector_crs,
-    with_geometries,
 )
 
 

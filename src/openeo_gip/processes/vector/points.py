@@ -12,17 +12,10 @@ import numpy as np
 import shapely
 import xarray as xr
 
+from openeo_gip.model.vectors import GEOMETRY, geometries_of, is_present, vector_crs, with_geometries
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
-from openeo_gip.processes.vector.common import (
-    GEOMETRY,
-    geometries_of,
-    is_present,
-    require_metres,
-    require_vector,
-    vector_crs,
-    with_geometries,
-)
+from openeo_gip.processes.vector.common import require_metres, require_vector
 
 # Random points in a polygon are drawn in its bounding box and kept when inside: this many rounds at most,
 # of at most MAX_BATCH draws each (a thin diagonal polygon fills a tiny part of its bounding box).

@@ -1,0 +1,17 @@
+"""How a dimension label is shown outside a cube (in JSON, in the columns of vector outputs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def label_to_json(value: Any) -> Any:
+    """A dimension label as openEO shows it: ISO date-times for time, plain str/int/float otherwise."""
+    if isinstance(value, np.datetime64 | pd.Timestamp):
+        return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
