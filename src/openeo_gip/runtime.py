@@ -10,6 +10,7 @@ from openeo_gip.config import Config
 from openeo_gip.db import Database
 from openeo_gip.engine.cluster import DaskCluster
 from openeo_gip.engine.definitions import PredefinedProcesses
+from openeo_gip.jobs.finished_results import FinishedResults
 from openeo_gip.jobs.runner import JobRunner
 from openeo_gip.processes.registry import predefined
 
@@ -23,6 +24,8 @@ class Services:
     db: Database
     # Verifies OpenID Connect tokens (auth/oidc.py); ``None`` in a worker, which serves no logins.
     oidc: OidcVerifier | None
+    # The finished jobs' results as load_result, load_stac and load_url read them (jobs/finished_results.py).
+    job_results: FinishedResults
     # The Dask cluster results are computed on; started on first use (engine/cluster.py).
     cluster: DaskCluster | None = None
     # The collections (catalog/catalog.py): scanned at start where files changed, then served from memory.
@@ -55,6 +58,7 @@ def build_services(
         oidc=OidcVerifier(config.auth.oidc_providers, config.auth.oidc_cache_seconds)
         if serve_logins
         else None,
+        job_results=FinishedResults(config, db),
         cluster=DaskCluster(config.dask),
         catalog=Catalog.from_config(config),
     )

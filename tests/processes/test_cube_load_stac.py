@@ -14,6 +14,7 @@ import pytest
 
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
+from openeo_gip.jobs.finished_results import FinishedResults
 from openeo_gip.model.values import Callback, ProcessContext
 from openeo_gip.processes.load.stac import load_stac
 from openeo_gip.workspace import user_folder
@@ -37,7 +38,9 @@ def demo(config):
 
 @pytest.fixture
 def ctx(config):
-    services = types.SimpleNamespace(config=config, db=None, catalog=None)
+    services = types.SimpleNamespace(
+        config=config, db=None, catalog=None, job_results=FinishedResults(config, None)
+    )
     return ProcessContext(services=services, user=types.SimpleNamespace(id="u1"))
 
 

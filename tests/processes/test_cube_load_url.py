@@ -12,6 +12,7 @@ import shapely
 
 from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
+from openeo_gip.jobs.finished_results import FinishedResults
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.model.vectors import geometries_of, is_vector_cube
 from openeo_gip.processes.load.url import load_url
@@ -39,7 +40,8 @@ FEATURES = {
 def ctx(tmp_path):
     # The files are served on 127.0.0.1, which the default configuration refuses to fetch.
     config = make_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}", remote=LOOPBACK_ALLOWED)
-    return ProcessContext(services=types.SimpleNamespace(config=config, db=None), user=None)
+    services = types.SimpleNamespace(config=config, db=None, job_results=FinishedResults(config, None))
+    return ProcessContext(services=services, user=None)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from openeo_gip.engine.execute import checked_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.estimate import estimate
-from openeo_gip.jobs.links import resolve_file, verify
+from openeo_gip.jobs.links import linked_file, linked_job, verify
 from openeo_gip.jobs.stac import results_document
 from openeo_gip.jobs.store import (
     ACTIVE,
@@ -270,19 +270,21 @@ class Download(MethodView):
     def get(self, token: str):
         config = services().config
         grant = verify(config, token)
-        with services().db.session() as session:
-            job = session.get(Job, grant.job_id)
-        if job is None or job.status != "finished":
+        job = linked_job(services().db, grant)
+        if job is None:
             raise ApiError("NotFound")
         if grant.file == "":  # the canonical link: the results document itself
             return jsonify(results_document(config, public_url(), job))
-        entry = next((item for item in job.results or [] if item["file"] == grant.file), None)
-        target = resolve_file(job_folder(config, job.user_id, job.id), grant.file)
-        if entry is None or target is None:
+        linked = linked_file(config, job, grant)
+        if linked is None:
             raise ApiError("NotFound")
         # conditional=True answers Range requests (206) and streams from disk in chunks.
         return send_file(
-            target, mimetype=entry["type"], conditional=True, etag=True, download_name=target.name
+            linked.path,
+            mimetype=linked.media_type,
+            conditional=True,
+            etag=True,
+            download_name=linked.path.name,
         )
 
 

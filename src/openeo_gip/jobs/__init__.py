@@ -3,7 +3,7 @@
 ``store`` changes jobs and logs, ``queue`` claims queued jobs and recovers stopped ones, ``runner`` is the
 pool of threads (in the server or in ``openeo-gip worker``) running each job through the results pipeline
 (results/), ``progress`` and ``metering`` watch it on the cluster, ``stac`` and ``links`` describe the
-results and sign their download links.
+results and sign their download links, ``finished_results`` hands them to the load processes.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 A token names one job, one file of it and an expiry time, signed with HMAC-SHA256 (itsdangerous) under
 ``jobs.signing_secret`` or a random key kept in ``paths.system_files`` (shared by every process using it).
+``linked_job`` and ``linked_file`` follow a valid token, for ``/download`` and for ``load_url`` alike.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from openeo_gip.config import Config
+from openeo_gip.db import Database
+from openeo_gip.db.models import Job
 from openeo_gip.errors import ApiError
+from openeo_gip.jobs import job_folder
+from openeo_gip.jobs.store import find_job
 
 _SALT = "openeo-gip job result"
 _KEY_FILE = "download-signing.key"
@@ -82,3 +87,26 @@ def resolve_file(folder: Path, file: str) -> Path | None:
     if not target.is_relative_to(folder.resolve()) or not target.is_file():
         return None
     return target
+
+
+@dataclass(frozen=True)
+class LinkedFile:
+    """A result file a link opens: where it is on disk, and its media type."""
+
+    path: Path
+    media_type: str
+
+
+def linked_job(db: Database, grant: Grant) -> Job | None:
+    """The job of ``grant`` if it is finished: a link opens nothing of a job deleted or running again."""
+    job = find_job(db, grant.job_id)
+    return job if job is not None and job.status == "finished" else None
+
+
+def linked_file(config: Config, job: Job, grant: Grant) -> LinkedFile | None:
+    """The file of ``grant`` if the results of ``job`` (``linked_job``) list it and it is still on disk."""
+    entry = next((item for item in job.results or [] if item["file"] == grant.file), None)
+    path = resolve_file(job_folder(config, job.user_id, job.id), grant.file)
+    if entry is None or path is None:
+        return None
+    return LinkedFile(path, entry["type"])

@@ -12,18 +12,16 @@ from openeo_gip.config import Config
 from openeo_gip.db.models import Job
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.links import resolve_file
+from openeo_gip.processes.load.job_results import UnusableResults
 from openeo_gip.raster.records import CollectionRecord
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".nc")
 
 
-class NoRasterResults(Exception):
-    """The job finished but wrote no raster file (a JSON or vector result)."""
-
-
 def result_record(config: Config, job: Job) -> CollectionRecord:
     """The rasters of the job's first ``save_result`` that wrote any (a job saving twice has one folder per
-    ``save_result``: ``part-1``, ``part-2``...)."""
+    ``save_result``: ``part-1``, ``part-2``...); ``UnusableResults`` when it wrote none (a JSON or vector
+    result) or they cannot be read."""
     folder = job_folder(config, job.user_id, job.id)
     groups: dict[str, list[Path]] = {}
     for entry in job.results or []:
@@ -34,9 +32,9 @@ def result_record(config: Config, job: Job) -> CollectionRecord:
         if path is not None:
             groups.setdefault(str(name.parent), []).append(path)
     if not groups:
-        raise NoRasterResults(f"batch job {job.id} has no raster results")
+        raise UnusableResults(f"batch job {job.id} has no raster results")
     files = sorted(groups[sorted(groups)[0]])
     try:
         return raster_record(job.id, "folder", folder, files, Sidecar(title=job.title))
     except (ScanError, ValueError, OSError) as exc:
-        raise NoRasterResults(f"the results of batch job {job.id} cannot be read ({exc})") from exc
+        raise UnusableResults(f"the results of batch job {job.id} cannot be read ({exc})") from exc

@@ -40,6 +40,12 @@ def owned_job(db: Database, job_id: str, user_id: str) -> Job:
         return job
 
 
+def find_job(db: Database, job_id: str) -> Job | None:
+    """The job ``job_id`` whoever owns it (a signed link names no user), or ``None``."""
+    with db.session() as session:
+        return session.get(Job, job_id)
+
+
 def list_jobs(db: Database, user_id: str, limit: int | None, offset: int) -> tuple[list[Job], int]:
     """One page of the user's jobs, newest first, and how many there are in all."""
     with db.session() as session:

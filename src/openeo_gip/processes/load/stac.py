@@ -23,8 +23,9 @@ from openeo_gip.processes.cube.filter import parse_interval
 from openeo_gip.processes.cube.geometry import bbox_in_crs
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.load.collection import _spatial_filter, cube_from_record
-from openeo_gip.processes.load.result import finished_job_record, job_for_url
+from openeo_gip.processes.load.job_results import JobResults, UnusableResults
 from openeo_gip.processes.registry import process
+from openeo_gip.raster.records import CollectionRecord
 from openeo_gip.remote.fetch import is_http, local_path
 from openeo_gip.remote.stac_items import Reader, Search, find_items
 from openeo_gip.workspace import files_folder, user_folder
@@ -46,9 +47,9 @@ def load_stac(
 ) -> xr.DataArray:
     if not isinstance(url, str) or not url.strip():
         raise invalid("load_stac", "url", "an http(s) address or a path on this server is expected")
-    job = job_for_url(url, ctx) if is_http(url) else None
-    if job is not None:
-        record = finished_job_record(ctx, job, "load_stac", "url")
+    own = _own_results(url, ctx) if is_http(url) else None
+    if own is not None:
+        job_id, record = own
         return cube_from_record(
             record,
             spatial_extent,
@@ -56,7 +57,7 @@ def load_stac(
             bands,
             properties,
             process_id="load_stac",
-            what=f"The results of batch job '{job.id}'",
+            what=f"The results of batch job '{job_id}'",
             ctx=ctx,
         )
     bbox, _ = _spatial_filter(spatial_extent, "load_stac")
@@ -98,6 +99,15 @@ def load_stac(
         what=f"The STAC resource {url}",
         ctx=ctx,
     )
+
+
+def _own_results(url: str, ctx: ProcessContext) -> tuple[str, CollectionRecord] | None:
+    """The job id and rasters when ``url`` names the results of a batch job of this server."""
+    results: JobResults = ctx.services.job_results
+    try:
+        return results.record_of_url(url, ctx.user.id if ctx.user is not None else None)
+    except UnusableResults as exc:
+        raise invalid("load_stac", "url", str(exc)) from None
 
 
 def allowed_folders(ctx: ProcessContext) -> list[Path]:

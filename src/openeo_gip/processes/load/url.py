@@ -23,7 +23,7 @@ from openeo_gip.formats import find_input_format, unsuitable
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.load.collection import cube_from_record
-from openeo_gip.processes.load.result import result_file_for_url
+from openeo_gip.processes.load.job_results import JobResults, UnusableResults
 from openeo_gip.processes.registry import process
 from openeo_gip.processes.vector.operations import load_geojson
 from openeo_gip.raster.grid import common_grid
@@ -38,7 +38,7 @@ def load_url(url: str, format: str, options: dict | None = None, *, ctx: Process
     if not isinstance(url, str) or not is_http(url):
         raise invalid("load_url", "url", "only http(s) addresses; files on this server: use load_stac")
     name = find_input_format(format, options, "load_url")
-    local = result_file_for_url(url, ctx)  # one of this server's own signed result links
+    local = _own_result_file(url, ctx)  # one of this server's own signed result links
     check = address_check(_failure, ctx.services.config.remote.allow_private_addresses)
     if name == "GeoJSON":
         try:
@@ -57,6 +57,15 @@ def load_url(url: str, format: str, options: dict | None = None, *, ctx: Process
         except (ScanError, ValueError, OSError) as exc:
             raise unsuitable(url, name, str(exc)) from None
     return cube_from_record(record, None, None, None, None, process_id="load_url", what=url, ctx=ctx)
+
+
+def _own_result_file(url: str, ctx: ProcessContext) -> Path | None:
+    """The file on disk when ``url`` is a signed download link of this server's job results."""
+    results: JobResults = ctx.services.job_results
+    try:
+        return results.file_of_url(url)
+    except UnusableResults as exc:
+        raise invalid("load_url", "url", str(exc)) from None
 
 
 def _remote_raster_record(url: str, check: AddressCheck) -> CollectionRecord:
