@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, request, send_file
@@ -32,16 +31,13 @@ from openeo_gip.jobs.store import (
     set_status,
     write_log,
 )
+from openeo_gip.model.dates import rfc3339
 
 blueprint = Blueprint("jobs", __name__)
 # Endpoints named "internal.*" are left out of the capabilities document.
 download_blueprint = Blueprint("internal", __name__)
 
 _EDITABLE = ("title", "description", "process", "plan", "budget", "log_level")
-
-
-def _rfc3339(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def _describe(job: Job, full: bool) -> dict[str, Any]:
@@ -51,8 +47,8 @@ def _describe(job: Job, full: bool) -> dict[str, Any]:
         "description": job.description,
         "status": job.status,
         "progress": 100.0 if job.status == "finished" else (job.progress if job.status != "queued" else 0.0),
-        "created": _rfc3339(job.created),
-        "updated": _rfc3339(job.updated),
+        "created": rfc3339(job.created),
+        "updated": rfc3339(job.updated),
         "plan": job.plan,
         "costs": 0,
         "budget": job.budget,
@@ -253,7 +249,7 @@ def _log_entry(entry) -> dict[str, Any]:
         "id": str(entry.id),
         "level": entry.level,
         "message": entry.message,
-        "time": _rfc3339(entry.time),
+        "time": rfc3339(entry.time),
     }
     if entry.code:
         document["code"] = entry.code

@@ -13,6 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from openeo_gip.model.dates import rfc3339
+
 _DEFAULT_DATE = re.compile(
     r"(?<!\d)(?P<y>\d{4})-?(?P<m>\d{2})-?(?P<d>\d{2})"
     r"(?:T(?P<H>\d{2}):?(?P<M>\d{2})(?::?(?P<S>\d{2}))?)?(?!\d)"
@@ -45,7 +47,7 @@ class NamePattern:
         if groups.get("time"):
             raw = groups["time"]
             stamp = dt.datetime.strptime(raw, self.time_format) if self.time_format else _flexible(raw)
-            when = _iso(stamp) if stamp else None
+            when = rfc3339(stamp) if stamp else None
         return NameParts(when, groups.get("band") or None)
 
 
@@ -60,7 +62,7 @@ def _parse_default(stem: str) -> NameParts:
             )
         except ValueError:
             continue  # eight digits that are not a date, e.g. an orbit number
-        when = _iso(stamp)
+        when = rfc3339(stamp)
         rest = stem[: match.start()] + "_" + stem[match.end() :]
         break
     words = [word for word in _WORD_SPLIT.split(rest) if word]
@@ -70,7 +72,3 @@ def _parse_default(stem: str) -> NameParts:
 def _flexible(raw: str) -> dt.datetime | None:
     parsed = _parse_default(raw)
     return dt.datetime.fromisoformat(parsed.datetime.rstrip("Z")) if parsed.datetime else None
-
-
-def _iso(stamp: dt.datetime) -> str:
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,6 +17,7 @@ from typing import Any
 
 import pystac
 
+from openeo_gip.model.dates import rfc3339
 from openeo_gip.raster.grid import common_grid
 from openeo_gip.raster.headers import read_headers
 from openeo_gip.raster.records import BandInfo, CollectionRecord, Item
@@ -170,7 +171,7 @@ def _headers_or_error(path: str | Path):
 
 def _item_time(item: pystac.Item) -> str | None:
     when = item.datetime or item.common_metadata.start_datetime
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+    return rfc3339(when) if when else None
 
 
 def is_data_asset(asset: pystac.Asset) -> bool:

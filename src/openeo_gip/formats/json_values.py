@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from openeo_gip.formats.raster_layout import compute
+from openeo_gip.model.dates import rfc3339
 from openeo_gip.model.values import ArrayView
 
 
@@ -47,7 +48,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, np.datetime64 | pd.Timestamp):
-        return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return rfc3339(value)
     if isinstance(value, np.generic):
         return _plain(value.item())
     if isinstance(value, list | tuple):

@@ -8,6 +8,7 @@ from typing import Any
 from openeo_gip.config import Config
 from openeo_gip.db.models import Job
 from openeo_gip.jobs.links import expiry, sign
+from openeo_gip.model.dates import rfc3339
 
 STAC_EXTENSIONS = [
     "https://stac-extensions.github.io/projection/v1.1.0/schema.json",
@@ -37,7 +38,7 @@ def results_document(config: Config, base_url: str, job: Job, now: float | None 
         if entry.get("bbox"):
             boxes.append(entry["bbox"])
     bbox = _union(boxes) if boxes else _WHOLE_EARTH
-    expires_at = datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z")
+    expires_at = rfc3339(datetime.fromtimestamp(expires, UTC))
     return {
         "stac_version": "1.0.0",
         "stac_extensions": STAC_EXTENSIONS,

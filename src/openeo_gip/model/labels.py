@@ -7,11 +7,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from openeo_gip.model.dates import rfc3339
+
 
 def label_to_json(value: Any) -> Any:
     """A dimension label as openEO shows it: ISO date-times for time, plain str/int/float otherwise."""
     if isinstance(value, np.datetime64 | pd.Timestamp):
-        return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return rfc3339(value)
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from openeo_gip.model.dates import rfc3339
 from openeo_gip.raster.gdal_open import open_raster
 from openeo_gip.raster.netcdf_guard import open_self_contained
 from openeo_gip.raster.records import Asset, Grid, crs_string
@@ -135,19 +136,7 @@ def _time_values(var: xr.DataArray) -> list[str]:
     if not time_dims:
         return []
     values = var[time_dims[0]].values
-    return [iso_datetime(value) for value in values]
-
-
-def iso_datetime(value) -> str:
-    """An ISO 8601 UTC string (``...Z``) for numpy/cftime/python datetimes."""
-    if hasattr(value, "isoformat") and not hasattr(value, "astype"):
-        text = value.isoformat()
-    else:
-        text = str(value.astype("datetime64[s]"))
-    stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [rfc3339(value) for value in values]
 
 
 def _tag_datetime(tags: dict[str, str]) -> str | None:
@@ -161,7 +150,7 @@ def _tag_datetime(tags: dict[str, str]) -> str | None:
                     stamp = dt.datetime.strptime(raw.strip(), fmt)
                 else:
                     stamp = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-                return iso_datetime(stamp)
+                return rfc3339(stamp)
             except ValueError:
                 continue
         log.warning("ignoring unreadable time tag %s=%r", key, raw)

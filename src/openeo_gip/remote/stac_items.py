@@ -22,6 +22,7 @@ import pystac
 
 from openeo_gip.catalog.naming import NamePattern
 from openeo_gip.catalog.stac_source import Entry, entry_of_item
+from openeo_gip.model.dates import rfc3339
 from openeo_gip.remote.fetch import (
     MAX_DOCUMENT_BYTES,
     Failure,
@@ -178,7 +179,7 @@ def _with_query(href: str, search: Search) -> str:
 
 
 def _stamp(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else ".."
+    return rfc3339(value) if value is not None else ".."
 
 
 def _asset_entries(collection: pystac.Collection) -> list[Entry]:
@@ -189,15 +190,8 @@ def _asset_entries(collection: pystac.Collection) -> list[Entry]:
     for key, asset in collection.assets.items():
         when = asset.extra_fields.get("datetime") or asset.extra_fields.get("start_datetime")
         if when is not None:
-            when = _iso(when)
+            when = rfc3339(when)
         else:
             when = names.parse(PurePosixPath(urlparse(asset.href).path).stem).datetime
         entries.append(Entry(key, when, {}, {"data": asset}, asset.extra_fields.get("bbox")))
     return entries
-
-
-def _iso(value: str) -> str:
-    stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from openeo_gip.errors import ApiError
+from openeo_gip.model.dates import rfc3339
 
 CHUNK = 1024 * 1024
 
@@ -24,7 +25,7 @@ class FileInfo:
         return {
             "path": self.path,
             "size": self.size,
-            "modified": self.modified.isoformat().replace("+00:00", "Z"),
+            "modified": rfc3339(self.modified),
         }
 
 
