@@ -96,10 +96,12 @@ def _fill(template: str, fields: dict[str, Any]) -> str:
 def internal_error(
     log: logging.Logger, where: str, error: BaseException | None = None, detail: str = ""
 ) -> ApiError:
-    """An ``Internal`` error for a fault of the server, not of the request: the client learns where it
-    happened and a reference; the server log has ``detail`` and the traceback under that reference."""
+    """An ``Internal`` error for a fault of the server, not of the request: the client learns ``where`` it
+    happened (a phrase such as "Node 'x' (ndvi)") and a reference; the server log has ``detail`` and the
+    traceback under that reference."""
     reference = uuid.uuid4().hex
     kind = f" ({type(error).__name__})" if error is not None else ""
-    log.error("internal error in %s%s, reference %s %s", where, kind, reference, detail, exc_info=error)
-    message = f"Internal server error in {where}{kind}, reference {reference}."
-    return ApiError("Internal", message, reference=reference)
+    log.error("%s: internal error%s, reference %s %s", where, kind, reference, detail, exc_info=error)
+    return ApiError(
+        "Internal", f"{where}: internal server error{kind}, reference {reference}.", reference=reference
+    )

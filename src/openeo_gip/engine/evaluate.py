@@ -13,7 +13,7 @@ from typing import Any
 
 from openeo_gip.engine.definitions import Definition, Processes, resolve
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, Node, ProcessGraph, parse_graph
-from openeo_gip.errors import ApiError
+from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.model.values import Callback, ProcessContext
 
 log = logging.getLogger(__name__)
@@ -60,13 +60,7 @@ class _Runner:
         except RecursionError:
             raise ApiError("ProcessGraphInvalid", reason=f"node '{node.id}' nests too deeply") from None
         except Exception as error:
-            failure = ApiError("Internal", reference=_new_reference())
-            failure.message = (
-                f"Node '{node.id}' ({node.process_id}) failed unexpectedly: {type(error).__name__}; "
-                f"reference {failure.id}."
-            )
-            log.exception("node %s (%s) failed, reference %s", node.id, node.process_id, failure.id)
-            raise failure from error
+            raise internal_error(log, f"Node '{node.id}' ({node.process_id})", error) from error
         done[node.id] = result
         return result
 
@@ -132,9 +126,3 @@ def _naming(error: ApiError, node: Node) -> ApiError:
         error.message = f"Node '{node.id}' ({node.process_id}): {error.message}"
         error.args = (error.message,)
     return error
-
-
-def _new_reference() -> str:
-    import uuid
-
-    return uuid.uuid4().hex

@@ -216,7 +216,7 @@ class JobRunner:
         except Canceled:
             self._after_cancel(job, folder)
         except Exception as error:
-            failure = error if isinstance(error, ApiError) else internal_error(log, f"job {job.id}", error)
+            failure = error if isinstance(error, ApiError) else internal_error(log, f"Job {job.id}", error)
             self._fail(job, logger, failure.message, failure.code, started, state, stats)
         finally:
             with self._lock:

@@ -88,7 +88,7 @@ def computed(
             error = failed.exception()
             if isinstance(error, ApiError):
                 raise error
-            raise internal_error(log, "a task of the computation", error)
+            raise internal_error(log, "A task of the computation", error)
     except BaseException:
         client.cancel(futures, force=True)
         raise

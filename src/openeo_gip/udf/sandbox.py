@@ -115,7 +115,7 @@ def _account(name: str) -> pwd.struct_passwd | None:
 def _setup_error(reason: str) -> ApiError:
     """The server's configuration keeps UDFs from running, not the user's code: an ``Internal`` error whose
     reference leads to ``reason`` in the server log."""
-    return internal_error(log, "running UDFs", detail=reason)
+    return internal_error(log, "Running UDFs", detail=reason)
 
 
 def _environment(home: Path) -> dict[str, str]:
