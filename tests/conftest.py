@@ -1,4 +1,4 @@
-"""Shared fixtures: a config in a temporary folder, the app, a live HTTP server, accounts."""
+"""Shared fixtures: a config in a temporary folder, the app, a live HTTP server, accounts, a Dask cluster."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import requests
 
 from openeo_gip.app import create_app
 from openeo_gip.auth.passwords import hash_password
-from openeo_gip.config import Config, load_config
+from openeo_gip.config import Config, DaskConfig, load_config
 from openeo_gip.db import User
+from openeo_gip.engine.cluster import DaskCluster
 from tests.support.databases import postgres_database
 from tests.support.live_server import LiveServer
 
@@ -65,6 +66,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One Dask cluster for the tests that compute on it directly (writers, the cluster itself)."""
+    cluster = DaskCluster(DaskConfig(n_workers=1, threads_per_worker=2, memory_limit="1GiB"))
+    yield cluster.client()
+    cluster.close()
 
 
 @pytest.fixture

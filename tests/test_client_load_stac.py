@@ -17,9 +17,9 @@ from openeo.rest import OpenEoApiError
 
 from openeo_gip.demodata import synthetic
 from tests.conftest import LOOPBACK_ALLOWED, PASSWORD, add_user, make_config
+from tests.support.results import read_netcdf, read_tif
 from tests.support.stac_files import write_stac_collection
 from tests.support.static_http import StaticServer
-from tests.test_client_workflows import read_netcdf, read_tif
 
 DATES = [dt.date(2023, 1, 5), dt.date(2023, 1, 20), dt.date(2023, 2, 4)]
 DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "1GiB"}

@@ -22,7 +22,7 @@ from openeo.rest.datacube import THIS
 
 from openeo_gip.demodata import synthetic
 from tests.conftest import make_config
-from tests.test_client_workflows import all_nan_is_fine, read_netcdf, source
+from tests.support.results import all_nan_is_fine, read_netcdf, source
 
 # Three years of January and February scenes: enough for a monthly climatological normal.
 DATES = [

@@ -7,22 +7,18 @@ Every result is checked against numpy on the stored integers of the synthetic co
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-import warnings
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 import requests
-import xarray as xr
 from openeo.api.process import Parameter
 from openeo.rest import OpenEoApiError
 from openeo.rest.datacube import THIS
 
 from openeo_gip.demodata import synthetic
 from tests.conftest import bearer_for, make_config
+from tests.support.results import all_nan_is_fine, read_netcdf, read_tif, source
 
 # Two dates in January, one in February and one in March: a monthly aggregation has something to merge.
 DATES = [dt.date(2023, 1, 5), dt.date(2023, 1, 20), dt.date(2023, 2, 4), dt.date(2023, 3, 6)]
@@ -38,34 +34,6 @@ def s2(tmp_path) -> synthetic.Sentinel2Demo:
 @pytest.fixture
 def config(tmp_path, db_url, s2):
     return make_config(tmp_path, db_url, dask=DASK_SETTINGS, jobs={"runner_threads": 0})
-
-
-def source(demo: synthetic.Sentinel2Demo, band: str) -> np.ndarray:
-    """(t, y, x) floats of a band as a user sees them: the stored integers, nodata 0 as NaN."""
-    stack = np.stack([demo.array(band, i) for i in range(len(demo.dates))]).astype(np.float64)
-    stack[stack == 0] = np.nan
-    return stack
-
-
-@contextmanager
-def all_nan_is_fine():
-    """numpy warns about pixels without any valid value; their NaN result is what is expected."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
-
-
-def read_tif(content: bytes) -> np.ndarray:
-    with rasterio.MemoryFile(content) as memory, memory.open() as dataset:
-        return dataset.read(masked=True).astype(np.float64).filled(np.nan)
-
-
-def read_netcdf(content: bytes) -> xr.Dataset:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "result.nc"
-        path.write_bytes(content)
-        with xr.open_dataset(path, engine="netcdf4") as dataset:
-            return dataset.load()
 
 
 def test_ndvi_mean_over_the_year_as_geotiff(connection, s2):

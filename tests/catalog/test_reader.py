@@ -11,7 +11,7 @@ from rasterio.warp import transform as transform_points
 from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
 from openeo_gip.raster import reader
-from tests.catalog.conftest import scan
+from tests.support.catalogs import scan
 
 
 def _expected(s2, band: str, index: int) -> np.ndarray:

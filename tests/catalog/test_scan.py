@@ -19,7 +19,7 @@ from openeo_gip.catalog.scan import build_record
 from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
 from openeo_gip.raster.reader import load_cube
-from tests.catalog.conftest import scan
+from tests.support.catalogs import scan
 
 BASE = "http://test"
 

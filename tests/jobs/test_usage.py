@@ -18,10 +18,10 @@ from openeo_gip.jobs import metering
 from openeo_gip.jobs.progress import job_watch
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.results.pipeline import planned_results, write_results
-from tests.catalog.conftest import scan
 from tests.conftest import make_config
 from tests.jobs.conftest import create_job, wait_for
 from tests.jobs.slow_graph import expected_mean, mean_over_time_graph, write_many_dates
+from tests.support.catalogs import scan
 from tests.support.openapi import assert_valid_response
 from tests.support.processes import PREDEFINED
 

@@ -15,8 +15,8 @@ from openeo_gip.demodata import synthetic
 from openeo_gip.engine.execute import run_process
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.workspace import files_folder
-from tests.catalog.conftest import scan
 from tests.conftest import make_config
+from tests.support.catalogs import scan
 from tests.support.processes import PREDEFINED
 
 # Two dates in March 2023, the others spread over the year.
