@@ -1,0 +1,59 @@
+"""A graph without save_result gives the same JSON from POST /result and from a batch job."""
+
+from __future__ import annotations
+
+import numpy as np
+import requests
+
+from tests.jobs.conftest import create_job, wait_for
+
+
+def _mean_over_time_without_save() -> dict:
+    return {
+        "process_graph": {
+            "load": {
+                "process_id": "load_collection",
+                "arguments": {"id": "S2", "spatial_extent": None, "temporal_extent": None, "bands": ["B04"]},
+            },
+            "mean": {
+                "process_id": "reduce_dimension",
+                "arguments": {
+                    "data": {"from_node": "load"},
+                    "dimension": "t",
+                    "reducer": {
+                        "process_graph": {
+                            "m": {
+                                "process_id": "mean",
+                                "arguments": {"data": {"from_parameter": "data"}},
+                                "result": True,
+                            }
+                        }
+                    },
+                },
+                "result": True,
+            },
+        }
+    }
+
+
+def test_sync_and_batch_deliver_the_same_json(server, alice_headers, s2):
+    url, headers = server.url, alice_headers
+    process = _mean_over_time_without_save()
+    sync = requests.post(f"{url}/result", json={"process": process}, headers=headers, timeout=60)
+    assert sync.status_code == 200, sync.text
+    assert sync.headers["Content-Type"].startswith("application/json")
+    document = sync.json()
+    assert document["type"] == "datacube" and document["dimensions"] == ["bands", "y", "x"]
+    stack = np.stack([s2.array("B04", index).astype("float64") for index in range(len(s2.dates))])
+    stack[stack == 0] = np.nan  # nodata
+    expected = np.nanmean(stack, axis=0)
+    np.testing.assert_allclose(np.array(document["data"], dtype=float)[0], expected, rtol=1e-5)
+
+    job_id = create_job(url, headers, process)
+    requests.post(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30)
+    assert wait_for(url, headers, job_id)["status"] == "finished"
+    stac = requests.get(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30).json()
+    assert list(stac["assets"]) == ["result.json"]
+    asset = stac["assets"]["result.json"]
+    assert asset["type"] == "application/json"
+    assert requests.get(asset["href"], timeout=30).json() == document
