@@ -1,10 +1,10 @@
-# openeo-gip: `make demo` serves a ready-to-use back-end, `make test` runs every test.
+# openeo-gip: `make demo` serves a ready-to-use back-end, `make test` runs every test, `make test-fast` the quick ones.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var
 
-.PHONY: demo test lint format install install-test clean
+.PHONY: demo test test-fast lint format install install-test clean
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -24,6 +24,10 @@ demo: install
 
 test: install-test lint
 	$(BIN)/pytest
+
+# The quick loop while editing: skips the tests marked slow (processes, servers, seconds each).
+test-fast: install-test
+	$(BIN)/pytest -m "not slow"
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -15,6 +15,9 @@ from sqlalchemy import select
 from openeo_gip.db import Database, Token, User
 from tests.conftest import free_port
 
+# Each test starts the openeo-gip command as a process: seconds per test.
+pytestmark = pytest.mark.slow
+
 COMMANDS = [[], ["serve"], ["demo"], ["init-config"], ["db"], ["db", "upgrade"], ["user"], ["worker"]]
 COMMANDS += [["catalog"], ["catalog", "scan"], ["demo-data"]]
 COMMANDS += [["user", sub] for sub in ("add", "list", "remove", "passwd")]

@@ -6,9 +6,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import rasterio
 
 from openeo_gip.demodata import synthetic
+
+# Each test starts the openeo-gip command as a process: seconds per test.
+pytestmark = pytest.mark.slow
 
 
 def _cli(*args: str, env_config: str | None = None) -> subprocess.CompletedProcess:

@@ -17,6 +17,9 @@ import requests
 from tests.conftest import free_port, make_config
 from tests.jobs.conftest import create_job, wait_for
 
+# Starts a Dask scheduler and workers as processes.
+pytestmark = pytest.mark.slow
+
 DASK = str(Path(sys.executable).with_name("dask"))
 
 

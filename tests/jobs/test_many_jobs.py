@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 import rasterio
 import requests
 from sqlalchemy import func, select
@@ -14,6 +15,9 @@ from sqlalchemy import func, select
 from openeo_gip.db.models import Job
 from tests.conftest import add_user, bearer_for
 from tests.jobs.conftest import create_job, load_graph, wait_for
+
+# Fifty batch jobs run to their end: about ten seconds.
+pytestmark = pytest.mark.slow
 
 USERS = 5
 JOBS_PER_USER = 10

@@ -21,7 +21,7 @@ from openeo_gip.jobs.store import set_status
 from tests.conftest import add_user
 from tests.jobs.conftest import load_graph
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+pytestmark = [pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True), pytest.mark.slow]
 
 
 @pytest.fixture

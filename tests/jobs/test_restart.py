@@ -22,7 +22,7 @@ from tests.conftest import free_port, make_config, write_config_file
 from tests.jobs.conftest import create_job, wait_for
 from tests.jobs.slow_graph import expected_mean, mean_over_time_graph, write_many_dates
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+pytestmark = [pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True), pytest.mark.slow]
 
 PASSWORD = "secret"
 

@@ -123,6 +123,7 @@ def test_meter_counts_a_failing_task_as_done(client):
     assert figures["tasks"] == figures["done"] == 1 and figures["peak_bytes"] == 0
 
 
+@pytest.mark.slow
 class TestProgress:
     @pytest.fixture
     def s2(self, tmp_path):

@@ -18,7 +18,7 @@ from openeo_gip.db.models import Job
 from tests.conftest import bearer_for, make_config, write_config_file
 from tests.jobs.conftest import DASK_SETTINGS, create_job, wait_for
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+pytestmark = [pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -18,6 +18,9 @@ from openeo_gip.demodata import synthetic
 from tests.conftest import make_config
 from tests.support.openapi import assert_valid_response
 
+# Every UDF runs in its own sandboxed process: seconds per test.
+pytestmark = pytest.mark.slow
+
 NDVI_UDF = textwrap.dedent(
     """
     import xarray

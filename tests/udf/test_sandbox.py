@@ -20,6 +20,9 @@ from openeo_gip.errors import ApiError
 from openeo_gip.udf.blocks import UdfCall, apply_udf
 from openeo_gip.udf.sandbox import UdfLimits, run_in_sandbox
 
+# Every UDF runs in its own sandboxed process: seconds per test.
+pytestmark = pytest.mark.slow
+
 LIMITS = UdfLimits(cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20)
 
 

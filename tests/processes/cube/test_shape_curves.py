@@ -55,6 +55,7 @@ def harmonic(x, parameters, context=None):
     return a[0] + a[1] * np.cos(YEAR * x) + a[2] * np.sin(YEAR * x)
 
 
+@pytest.mark.slow  # curve fitting over every pixel: seconds
 def test_fit_curve_in_apply_dimension_recovers_harmonic_parameters_and_predicts():
     times = pd.date_range("2020-01-01", periods=18, freq="20D")
     cube = make_cube(times=tuple(times.strftime("%Y-%m-%d")), bands=("B08",), nan_fraction=0.15, seed=4)

@@ -158,6 +158,7 @@ def test_vector_processes_refuse_what_is_not_a_vector_cube():
         assert error.fields["parameter"] == parameter and "vector data cube" in error.message
 
 
+@pytest.mark.slow  # takes seconds
 def test_regular_points_refuse_a_tiny_distance_before_building_the_grid():
     # 1500 m at 1 m: 2.25 million cell centres, checked before any is computed
     cube = vector_cube([shapely.box(0, 0, 1500, 1500)], UTM)
