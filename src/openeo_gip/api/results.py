@@ -23,7 +23,14 @@ from openeo_gip.errors import ApiError
 from openeo_gip.formats import media_type
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.results.compute import Deadline
-from openeo_gip.results.pipeline import Watch, check_size, copy_results, planned_results, write_results
+from openeo_gip.results.pipeline import (
+    Watch,
+    check_size,
+    copy_results,
+    needs_cluster,
+    planned_results,
+    write_results,
+)
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("results", __name__)
@@ -53,7 +60,7 @@ class SyncResult(MethodView):
         requests = planned_results(value, context)
         check_size(requests, config.sync.max_pixels)
         cluster = services().cluster
-        client = cluster.client() if cluster is not None else None
+        client = cluster.client() if cluster is not None and needs_cluster(requests) else None
         config.paths.cache.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="result-", dir=config.paths.cache))
         try:

@@ -9,7 +9,6 @@ spreadsheet or data-frame library.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -79,21 +78,13 @@ def write_geojson(data: Any, folder: Path, options: dict, client: Any = None) ->
                 "type": "Feature",
                 "id": position,
                 "geometry": None if geometry is None else shapely.geometry.mapping(geometry),
-                "properties": {key: _json_scalar(value) for key, value in record.items()},
+                "properties": record,  # made plain JSON (numpy scalars, NaN) by to_json_value below
             }
         )
     path = folder / "result.geojson"
     document = {"type": "FeatureCollection", "features": features}
     path.write_text(json.dumps(to_json_value(document), allow_nan=False), encoding="utf-8")
     return [path]
-
-
-def _json_scalar(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_csv(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:

@@ -22,6 +22,7 @@ from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs.store import recent_usages
 from openeo_gip.model.values import ProcessContext
+from openeo_gip.results.pipeline import planned_results
 
 # How many recent finished jobs the duration model is fitted to.
 HISTORY = 50
@@ -31,7 +32,7 @@ def output_bytes(process: dict, services: Any, user: Any, processes: Processes) 
     """In-memory size of what the job would save, from the shapes and dtypes of the lazy cubes."""
     context = ProcessContext(services=services, user=user)
     result = run_process(process, context, processes=processes)  # lazy: nothing is read or computed here
-    values = [request.data for request in context.saved] or [result]
+    values = [request.data for request in planned_results(result, context)]
     cubes = [value for value in values if isinstance(value, xr.DataArray)]
     if not cubes:
         raise ApiError("EstimateComplexity")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dask
 import xarray as xr
 
 from openeo_gip.config import Config
@@ -40,9 +41,17 @@ def check_size(requests: list[SaveRequest], max_values: int) -> None:
         )
 
 
+def needs_cluster(requests: list[SaveRequest]) -> bool:
+    """Whether any requested value is still to be computed (a plain value needs no cluster started)."""
+    return any(dask.is_dask_collection(_unwrapped(request.data)) for request in requests)
+
+
+def _unwrapped(value: Any) -> Any:
+    return value.data if isinstance(value, ArrayView) else value
+
+
 def _value_count(value: Any) -> int:
-    if isinstance(value, ArrayView):
-        value = value.data
+    value = _unwrapped(value)
     return int(value.size) if isinstance(value, xr.DataArray) else 0
 
 
