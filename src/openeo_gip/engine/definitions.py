@@ -63,7 +63,7 @@ class Definition:
     user_process: dict | None = None
 
 
-def predefined(process: PredefinedProcess) -> Definition:
+def predefined_definition(process: PredefinedProcess) -> Definition:
     spec = process.spec
     return Definition(spec["id"], spec.get("parameters", []), spec.get("returns", {}), process.implementation)
 
@@ -89,5 +89,5 @@ def resolve(process_id: str, namespace: str | None, processes: Processes) -> Def
     if namespace in (None, "backend"):
         offered = processes.predefined(process_id)
         if offered is not None:
-            return predefined(offered)
+            return predefined_definition(offered)
     raise ApiError("ProcessUnsupported", process=process_id, namespace=namespace or "backend")

@@ -21,6 +21,9 @@ from rasterio.errors import RasterioIOError
 
 from openeo_gip.raster.netcdf_guard import open_self_contained
 
+# Seconds an address may take to answer, for GDAL's reads and the back-end's own (remote/fetch.py).
+HTTP_TIMEOUT_SECONDS = 30
+
 # GDAL's settings for every raster read, set here where every read starts; an operator's own environment
 # variables win.
 GDAL_DEFAULTS = {
@@ -28,8 +31,8 @@ GDAL_DEFAULTS = {
     # ``.aux.xml``) with whatever driver their content asks for; for remote files it is one request less.
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
     # GDAL reads remote assets with libcurl; without a timeout an address that never answers would block a
-    # request (or a dask worker) for good. The same limit as the back-end's own requests (remote/fetch.py).
-    "GDAL_HTTP_TIMEOUT": "30",
+    # request (or a dask worker) for good.
+    "GDAL_HTTP_TIMEOUT": str(HTTP_TIMEOUT_SECONDS),
     "GDAL_HTTP_CONNECTTIMEOUT": "10",
 }
 for _name, _value in GDAL_DEFAULTS.items():

@@ -27,8 +27,8 @@ from urllib.parse import unquote, urljoin, urlparse
 import requests
 
 from openeo_gip.errors import ApiError
+from openeo_gip.raster.gdal_open import HTTP_TIMEOUT_SECONDS
 
-TIMEOUT_SECONDS = 30  # also GDAL's, for the rasters it reads itself (raster/gdal_open.py)
 MAX_DOCUMENT_BYTES = 50 * 1024**2  # one JSON document (a STAC page, a GeoJSON file)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # one downloaded raster file
 KEEP_DOWNLOADS_SECONDS = 24 * 3600
@@ -130,7 +130,7 @@ def request(method: str, url: str, fail: Failure, check: AddressCheck, **kwargs)
         check(url)
         try:
             response = requests.request(
-                method, url, stream=True, timeout=TIMEOUT_SECONDS, allow_redirects=False, **kwargs
+                method, url, stream=True, timeout=HTTP_TIMEOUT_SECONDS, allow_redirects=False, **kwargs
             )
         except requests.RequestException as exc:
             raise fail(f"{url} cannot be reached ({type(exc).__name__})") from None

@@ -3,8 +3,8 @@
 Understood: a static Item, Catalog or Collection (walked through its child and item links), an
 ItemCollection, and a collection of a STAC API (one with an ``items`` link), whose items are asked for
 page by page with the bounding box and time interval, following ``next`` links. Documents are read over
-http(s) (public addresses only, unless allowed: ``remote.check_address``) or, for local paths, only inside
-the allowed folders (``remote.local_path``). A Collection without
+http(s) (public addresses only, unless allowed: ``fetch.check_address``) or, for local paths, only
+inside the allowed folders (``fetch.local_path``). A Collection without
 items but with data assets (as openEO batch job results are described) gives one entry per asset.
 """
 

@@ -33,7 +33,7 @@ def ndvi(
     if red_at is None:
         raise process_error("RedBandAmbiguous", f"No band is named '{red}' or has it as common name.")
     band_coords = [name for name, coord in cube.coords.items() if "bands" in coord.dims]
-    if target_band is None:  # the index alone: each band read as its own array (cube_pushdown.band)
+    if target_band is None:  # the index alone: each band read as its own array (``pushdown.band``)
         near, visible = band(cube, nir_at, ctx), band(cube, red_at, ctx)
     else:  # the whole cube is read anyway: take the bands from it, so no file is read twice
         near, visible = cube.isel(bands=nir_at), cube.isel(bands=red_at)
