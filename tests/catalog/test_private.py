@@ -17,7 +17,7 @@ from openeo_gip.catalog.scan import Source, build_record
 from openeo_gip.errors import ApiError
 from openeo_gip.raster.reader import load_cube
 from tests.conftest import make_config
-from tests.workspace.private_data import DATES, write_fields
+from tests.support.private_data import DATES, write_fields
 
 
 class _User:

@@ -19,7 +19,7 @@ from openeo_gip.formats import file_formats, media_type, write_result
 from openeo_gip.model.values import SaveRequest
 from openeo_gip.model.vectors import vector_cube
 from openeo_gip.processes.cube.zonal import aggregate_spatial
-from tests.processes.cube_builders import ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
+from tests.support.cube_builders import ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
 
 FIELDS = [
     shapely.box(ORIGIN_X, ORIGIN_Y - 30, ORIGIN_X + 20, ORIGIN_Y),

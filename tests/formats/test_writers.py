@@ -15,7 +15,7 @@ from openeo_gip.errors import ApiError
 from openeo_gip.formats import file_formats, media_type, write_result
 from openeo_gip.formats.png import to_bytes
 from openeo_gip.model.values import SaveRequest
-from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, PIXEL, make_cube
+from tests.support.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, PIXEL, make_cube
 
 
 def test_gtiff_one_cog_per_date_with_band_names_nodata_and_grid(tmp_path, dask_client):
@@ -131,7 +131,7 @@ def test_file_formats_list_what_is_written():
 
 def test_gtiff_of_period_labels_names_files_by_label(tmp_path, dask_client):
     from openeo_gip.processes.cube.reduce import aggregate_temporal_period
-    from tests.processes.cube_builders import mean_reducer
+    from tests.support.cube_builders import mean_reducer
 
     monthly = aggregate_temporal_period(make_cube(), "month", mean_reducer())
     paths = write_result(SaveRequest(monthly, "GTiff", {}), tmp_path, client=dask_client)

@@ -15,7 +15,7 @@ from openeo_gip.demodata import synthetic
 from openeo_gip.workspace import user_folder
 from openeo_gip.workspace.bundles import bundle_folder_name
 from tests.conftest import bearer_for, make_config
-from tests.workspace.private_data import (
+from tests.support.private_data import (
     DATES,
     folder_entries,
     special_tar_member,

@@ -19,7 +19,7 @@ from openeo_gip.workspace.bundles import Limits, unpack_bundle
 from openeo_gip.workspace.copies import copy_into_files
 from openeo_gip.workspace.files import check_place
 from tests.conftest import make_config
-from tests.workspace.private_data import zip_bytes
+from tests.support.private_data import zip_bytes
 
 LIMITS = Limits(max_bytes=10**7, free=10**7, max_members=100)
 SIDECAR = ("collection.toml", b'title = "x"\n')

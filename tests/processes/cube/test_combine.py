@@ -9,7 +9,7 @@ from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube.bands import ndvi, normalized_difference
 from openeo_gip.processes.cube.combine import mask, merge_cubes
-from tests.processes.cube_builders import make_cube
+from tests.support.cube_builders import make_cube
 
 
 def test_merge_cubes_with_disjoint_bands_needs_no_resolver():

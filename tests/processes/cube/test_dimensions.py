@@ -14,7 +14,7 @@ from openeo_gip.processes.cube.dimensions import (
     rename_labels,
     trim_cube,
 )
-from tests.processes.cube_builders import make_cube
+from tests.support.cube_builders import make_cube
 
 
 def test_dimension_labels_as_openeo_values():

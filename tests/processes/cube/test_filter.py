@@ -16,7 +16,7 @@ from openeo_gip.processes.cube.filter import (
     filter_spatial,
     filter_temporal,
 )
-from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube
+from tests.support.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube
 
 
 def test_filter_bbox_in_cube_crs_keeps_pixel_centres_inside():

@@ -12,7 +12,7 @@ from openeo_gip.errors import ApiError
 from openeo_gip.model.values import Callback
 from openeo_gip.processes.cube.neighborhood import apply_kernel, apply_neighborhood
 from openeo_gip.processes.cube.resample_cube import resample_cube_spatial
-from tests.processes.cube_builders import make_cube
+from tests.support.cube_builders import make_cube
 
 KERNEL = np.array([[1.0, 2.0, 0.0], [0.5, 4.0, 2.0], [1.0, -1.0, 1.0]])
 

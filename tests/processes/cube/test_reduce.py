@@ -14,7 +14,7 @@ from openeo_gip.processes.cube.reduce import (
     apply_dimension,
     reduce_dimension,
 )
-from tests.processes.cube_builders import make_cube, mean_reducer, nanmean, reducer
+from tests.support.cube_builders import make_cube, mean_reducer, nanmean, reducer
 
 
 def test_reduce_dimension_over_time_with_mean_keeps_crs_and_drops_t():

@@ -8,7 +8,7 @@ import pytest
 
 from openeo_gip.errors import ApiError
 from openeo_gip.processes.cube.resample import resample_spatial
-from tests.processes.cube_builders import ORIGIN_X, ORIGIN_Y, make_cube
+from tests.support.cube_builders import ORIGIN_X, ORIGIN_Y, make_cube
 
 
 def test_resample_to_double_pixel_size_with_average():

@@ -13,7 +13,7 @@ from openeo_gip.processes.cube.curves import fit_curve, predict_curve
 from openeo_gip.processes.cube.dimensions import add_dimension
 from openeo_gip.processes.cube.reduce import apply_dimension
 from openeo_gip.processes.cube.shape import create_data_cube, flatten_dimensions, unflatten_dimension
-from tests.processes.cube_builders import make_cube
+from tests.support.cube_builders import make_cube
 
 YEAR = 2 * np.pi / 31557600  # one cycle per year, x in seconds
 

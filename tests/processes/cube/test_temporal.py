@@ -13,7 +13,7 @@ from openeo_gip.processes.cube.temporal import (
     climatological_normal,
     resample_cube_temporal,
 )
-from tests.processes.cube_builders import make_cube, mean_reducer, nanmean
+from tests.support.cube_builders import make_cube, mean_reducer, nanmean
 
 
 def test_aggregate_temporal_means_per_interval_with_default_and_given_labels():

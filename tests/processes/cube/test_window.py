@@ -8,7 +8,7 @@ import pytest
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
-from tests.processes.cube_builders import PIXEL, make_cube, nanmean
+from tests.support.cube_builders import PIXEL, make_cube, nanmean
 from tests.support.processes import PREDEFINED
 
 

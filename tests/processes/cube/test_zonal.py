@@ -17,7 +17,7 @@ from openeo_gip.processes.cube.filter import filter_spatial
 from openeo_gip.processes.cube.polygons import apply_polygon, mask_polygon
 from openeo_gip.processes.cube.zonal import aggregate_spatial, reduce_spatial
 from openeo_gip.processes.vector.operations import load_geojson, vector_buffer, vector_reproject
-from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer, nanmean
+from tests.support.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer, nanmean
 
 TO_WGS84 = pyproj.Transformer.from_crs(CRS, 4326, always_xy=True)
 

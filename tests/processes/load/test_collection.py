@@ -9,7 +9,7 @@ from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.load.collection import _spatial_filter
 from openeo_gip.processes.output.save_result import save_result
-from tests.processes.cube_builders import make_cube
+from tests.support.cube_builders import make_cube
 
 
 def test_save_result_records_the_request_with_the_listed_format_name():

@@ -19,7 +19,7 @@ from openeo_gip.model.values import ProcessContext, SaveRequest
 from openeo_gip.processes.cube.bands import ndvi
 from openeo_gip.processes.cube.reduce import reduce_dimension
 from openeo_gip.processes.load.collection import load_collection
-from tests.processes.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
+from tests.support.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
 
 SIDECAR = """
 title = "Test scenes"

@@ -9,7 +9,7 @@ import xarray as xr
 from openeo_gip.model.values import ArrayView
 from openeo_gip.processes.arrays.elements import labeled
 from openeo_gip.processes.output.inspect import SMALL, summarise
-from tests.processes.cube_builders import make_cube
+from tests.support.cube_builders import make_cube
 
 
 def test_small_values_are_logged_as_they_are():

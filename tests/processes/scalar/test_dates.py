@@ -13,7 +13,7 @@ from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.scalar.dates import date_between, date_difference, date_shift
 from openeo_gip.processes.scalar.math import nan
-from tests.processes.cube_builders import make_cube, nanmean
+from tests.support.cube_builders import make_cube, nanmean
 from tests.support.processes import PREDEFINED
 
 

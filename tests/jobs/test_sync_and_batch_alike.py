@@ -1,11 +1,15 @@
-"""A graph without save_result gives the same JSON from POST /result and from a batch job."""
+"""POST /result and batch jobs deliver alike: the same JSON without save_result, the same files with
+several."""
 
 from __future__ import annotations
+
+import io
+import zipfile
 
 import numpy as np
 import requests
 
-from tests.jobs.conftest import create_job, wait_for
+from tests.jobs.conftest import create_job, load_graph, wait_for
 
 
 def _mean_over_time_without_save() -> dict:
@@ -57,3 +61,27 @@ def test_sync_and_batch_deliver_the_same_json(server, alice_headers, s2):
     asset = stac["assets"]["result.json"]
     assert asset["type"] == "application/json"
     assert requests.get(asset["href"], timeout=30).json() == document
+
+
+def test_several_results_are_the_same_files_in_both(server, alice_headers, s2):
+    url, headers = server.url, alice_headers
+    process = load_graph("GTiff", bands=("B04",))  # one GeoTIFF per date
+    nodes = process["process_graph"]
+    nodes["save"].pop("result")
+    nodes["again"] = {
+        "process_id": "save_result",
+        "arguments": {"data": {"from_node": "load"}, "format": "netCDF"},
+        "result": True,
+    }
+    expected = [f"part-1/result_{day:%Y-%m-%d}.tif" for day in s2.dates] + ["part-2/result.nc"]
+
+    sync = requests.post(f"{url}/result", json={"process": process}, headers=headers, timeout=60)
+    assert sync.status_code == 200, sync.text
+    assert sync.headers["Content-Type"] == "application/zip"
+    assert sorted(zipfile.ZipFile(io.BytesIO(sync.content)).namelist()) == sorted(expected)
+
+    job_id = create_job(url, headers, process)
+    requests.post(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30)
+    assert wait_for(url, headers, job_id)["status"] == "finished"
+    stac = requests.get(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30).json()
+    assert sorted(stac["assets"]) == sorted(expected)
