@@ -3,7 +3,7 @@
 GeoTIFF is read lazily where it lies (GDAL's http range reads, ideal for COGs); netCDF is downloaded once
 into the shared system folder (GDAL cannot read it over http) and then read the same way; GeoJSON becomes a
 vector cube as with ``load_geojson``. Only http(s) addresses, and only public ones unless the operator
-allows private ones (``remote.check_address``): files on this server are loaded with ``load_stac`` or
+allows private ones (``remote.fetch.check_address``): files on this server are loaded with ``load_stac`` or
 ``load_uploaded_files``, which confine paths to the allowed folders.
 """
 
