@@ -10,34 +10,17 @@ import numpy as np
 import requests
 
 from tests.jobs.conftest import create_job, load_graph, wait_for
+from tests.jobs.slow_graph import mean_over_time_graph
 
 
 def _mean_over_time_without_save() -> dict:
-    return {
-        "process_graph": {
-            "load": {
-                "process_id": "load_collection",
-                "arguments": {"id": "S2", "spatial_extent": None, "temporal_extent": None, "bands": ["B04"]},
-            },
-            "mean": {
-                "process_id": "reduce_dimension",
-                "arguments": {
-                    "data": {"from_node": "load"},
-                    "dimension": "t",
-                    "reducer": {
-                        "process_graph": {
-                            "m": {
-                                "process_id": "mean",
-                                "arguments": {"data": {"from_parameter": "data"}},
-                                "result": True,
-                            }
-                        }
-                    },
-                },
-                "result": True,
-            },
-        }
-    }
+    """load_collection(S2, B04) -> reduce_dimension(t, mean), and no save_result."""
+    process = mean_over_time_graph()
+    nodes = process["process_graph"]
+    nodes["load"]["arguments"]["bands"] = ["B04"]
+    del nodes["save"]
+    nodes["mean"]["result"] = True
+    return process
 
 
 def test_sync_and_batch_deliver_the_same_json(server, alice_headers, s2):
