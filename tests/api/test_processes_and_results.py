@@ -27,6 +27,15 @@ def test_processes_lists_exactly_the_implemented_ones(server):
     }
 
 
+def test_processes_are_all_listed_whatever_page_is_asked_for(server):
+    """The JavaScript client asks for limit=50 and does not follow next links."""
+    everything = requests.get(f"{server.url}/processes", timeout=30).json()["processes"]
+    for query in ("limit=50", "limit=50&offset=", "limit=&offset=10"):
+        response = requests.get(f"{server.url}/processes?{query}", timeout=30)
+        assert response.status_code == 200 and response.json()["processes"] == everything, query
+    assert len(everything) == len(offered()) > 50
+
+
 def test_processes_show_the_wider_schemas_validation_accepts(server):
     """load_stac also reads a STAC document on this server by path: GET /processes says so, the spec file
     keeps the official http(s) schema."""

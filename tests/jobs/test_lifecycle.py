@@ -99,6 +99,20 @@ def test_run_to_finished_with_results_logs_and_usage(server, alice_headers, s2):
     assert errors_only["logs"] == [] and errors_only["level"] == "error"
 
 
+def test_empty_log_paging_parameters_mean_from_the_start(server, alice_headers):
+    """The JavaScript client sends offset= (empty) for the first page of a job's logs."""
+    url, headers = server.url, alice_headers
+    job_id = create_job(url, headers, log_level="debug")
+    requests.post(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30)
+    assert wait_for(url, headers, job_id)["status"] == "finished"
+    whole = requests.get(f"{url}/jobs/{job_id}/logs", headers=headers, timeout=30).json()["logs"]
+    assert len(whole) >= 2  # started, finished
+    for query in ("offset=", "offset=&limit=", "limit="):
+        response = requests.get(f"{url}/jobs/{job_id}/logs?{query}", headers=headers, timeout=30)
+        assert response.status_code == 200, (query, response.text)
+        assert response.json()["logs"] == whole, query
+
+
 def test_range_requests_and_canonical_link(server, alice_headers):
     url, headers = server.url, alice_headers
     job_id = create_job(url, headers)

@@ -41,11 +41,12 @@ def link(href: str, rel: str, title: str | None = None, type: str | None = "appl
 
 
 def paging(max_limit: int = 10_000) -> tuple[int | None, int]:
-    """``limit`` and ``offset`` query parameters of a paged list; ``ParameterInvalid`` when malformed."""
+    """``limit`` and ``offset`` query parameters of a paged list; ``ParameterInvalid`` when malformed.
+    An empty value means the default, as an absent one (the JavaScript client sends ``offset=``)."""
     values = []
     for name, default in (("limit", None), ("offset", 0)):
         raw = request.args.get(name)
-        if raw is None:
+        if not raw:
             values.append(default)
             continue
         if not raw.isdigit() or (name == "limit" and int(raw) < 1):
