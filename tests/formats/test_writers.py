@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import jsonschema
 import numpy as np
 import pyproj
 import pytest
@@ -140,3 +141,12 @@ def test_gtiff_of_period_labels_names_files_by_label(tmp_path, dask_client):
         assert np.isnan(source.read()).all()
     with rasterio.open(paths[1]) as source:
         np.testing.assert_array_equal(source.read(), make_cube().values[2])
+
+
+def test_every_format_option_default_is_valid_under_its_own_schema():
+    documents = file_formats()
+    for kind in ("input", "output"):
+        for document in documents[kind].values():
+            for schema in document["parameters"].values():
+                if "default" in schema:
+                    jsonschema.validate(schema["default"], schema)  # its error names the schema

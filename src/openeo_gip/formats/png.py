@@ -69,8 +69,17 @@ FORMAT = OutputFormat(
     ),
     gis_data_types=("raster",),
     parameters={
-        "scale_min": {"type": "number", "description": "Value shown as 0 (black).", "default": None},
-        "scale_max": {"type": "number", "description": "Value shown as 255 (white).", "default": None},
+        # null (the default): chosen from the data, as the format's description says
+        "scale_min": {
+            "type": ["number", "null"],
+            "description": "Value shown as 0 (black).",
+            "default": None,
+        },
+        "scale_max": {
+            "type": ["number", "null"],
+            "description": "Value shown as 255 (white).",
+            "default": None,
+        },
     },
     media_type="image/png",
     suffix=".png",
