@@ -11,6 +11,7 @@ import pyproj
 import pytest
 import rasterio
 import xarray as xr
+from openeo.udf.xarraydatacube import XarrayDataCube
 
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import file_formats, media_type, write_result
@@ -70,6 +71,17 @@ def test_netcdf_is_cf_with_crs_and_time(tmp_path, dask_client):
     with xr.open_dataset(path, decode_times=False) as raw:
         assert raw["t"].attrs["units"].startswith("seconds since 1970-01-01")
         assert raw.attrs["Conventions"].startswith("CF-")
+
+
+def test_netcdf_of_a_cube_without_bands_is_var_and_the_client_reads_both(tmp_path, dask_client):
+    cube = make_cube()
+    without_bands = cube.sel(bands="B08", drop=True).rename("ndvi")
+    for name, value in (("bands", cube), ("one", without_bands)):
+        (path,) = write_result(SaveRequest(value, "netCDF", {}), tmp_path / name, client=dask_client)
+        read = XarrayDataCube.from_file(path, fmt="netcdf").get_array()  # the openeo client's reader
+        expected = value if "bands" in value.dims else value.expand_dims(bands=["var"])
+        assert list(read["bands"].values) == list(expected["bands"].values)
+        np.testing.assert_array_equal(read.transpose(*expected.dims).values, expected.values)
 
 
 def test_png_greyscale_and_rgb(tmp_path, dask_client):

@@ -38,13 +38,15 @@ def write_netcdf(data: Any, folder: Path, options: dict, client: Any = None) -> 
 
 
 def _to_dataset(cube: xr.DataArray) -> xr.Dataset:
-    """Bands become variables named like the bands, so GIS tools show one layer per band."""
+    """Bands become variables named like the bands, so GIS tools show one layer per band. A cube without
+    bands is the one variable ``var``, the name the largest openEO back-ends use and scripts written for
+    them (the official test suite's among them) read."""
     if "bands" in cube.dims:
         names = [str(v) for v in cube["bands"].values]
         if len(set(names)) != len(names):
             raise unsuitable("netCDF needs unique band names.")
         return xr.Dataset({name: cube.isel(bands=i, drop=True) for i, name in enumerate(names)})
-    return xr.Dataset({str(cube.name or "data"): cube})
+    return xr.Dataset({"var": cube})
 
 
 def _describe_coordinates(dataset: xr.Dataset) -> None:
