@@ -282,6 +282,16 @@ def test_unknown_collection_is_collection_not_found(data_root, tmp_path, s2):
     with pytest.raises(ApiError) as caught:
         catalog.get("NOPE")
     assert caught.value.code == "CollectionNotFound" and caught.value.status == 404
+    assert "Did you mean" not in caught.value.message  # nothing is close to NOPE
+
+
+def test_a_misspelt_collection_id_gets_a_suggestion(data_root, tmp_path, s2):
+    catalog = scan(data_root, tmp_path / "system")
+    (real,) = [record.id for record in catalog.list()]
+    for wrong in (real.lower(), real[:-1], real + "X"):
+        with pytest.raises(ApiError) as caught:
+            catalog.get(wrong)
+        assert caught.value.message.endswith(f"Did you mean '{real}'?"), wrong
 
 
 def test_no_readable_file_means_no_collection(data_root, tmp_path):

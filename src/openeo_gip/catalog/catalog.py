@@ -7,6 +7,7 @@ catalog/private.py.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import threading
 import time
@@ -55,10 +56,15 @@ class Catalog:
         return [records[key] for key in sorted(records)]
 
     def get(self, collection_id: str, user=None) -> CollectionRecord:
-        try:
-            return self._visible(user)[collection_id]
-        except KeyError:
-            error = ApiError("CollectionNotFound", identifier=collection_id)
+        visible = self._visible(user)
+        if collection_id in visible:
+            return visible[collection_id]
+        error = ApiError("CollectionNotFound", identifier=collection_id)
+        # A misspelt or wrongly cased id: the closest visible one, as a suggestion.
+        by_upper = {key.upper(): key for key in visible}
+        close = difflib.get_close_matches(str(collection_id).upper(), list(by_upper), n=1)
+        if close:
+            error.message += f" Did you mean '{by_upper[close[0]]}'?"
         user_id = getattr(user, "id", None)
         reason = self.private.failure(user_id, collection_id) if self.private and user_id else None
         if reason:  # the owner of a source that gives no collection learns why (error messages hide paths)
