@@ -19,8 +19,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# `make demo PORT=5001` when 5000 is taken.
 demo: install
-	$(BIN)/openeo-gip demo --dir $(DEMO_DIR)
+	$(BIN)/openeo-gip demo --dir $(DEMO_DIR) $(if $(PORT),--port $(PORT))
 
 test: install-test lint
 	$(BIN)/pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,6 +92,17 @@ def test_init_config_does_not_overwrite(tmp_path):
     assert "[database]" in target.read_text()
     again = cli("init-config", str(target), check=False)
     assert again.returncode != 0 and "exists" in again.stderr
+
+
+def test_a_busy_port_is_a_clear_message_not_a_traceback(config_file):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--host", "127.0.0.1", "--port", str(port), config=config_file, check=False)
+    assert result.returncode == 1, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_serve_answers_clients_and_stops_cleanly_on_ctrl_c(config_file, tmp_path):

@@ -62,9 +62,12 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Upgrade the database and serve the API with waitress until Ctrl-C."""
-    from openeo_gip.server import run
+    from openeo_gip.server import PortInUse, run
 
-    run(_load(ctx), host=host, port=port)
+    try:
+        run(_load(ctx), host=host, port=port)
+    except PortInUse as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
@@ -162,11 +165,14 @@ def user_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
 def demo(ctx: click.Context, folder: str, port: int | None, no_serve: bool) -> None:
     """Prepare FOLDER (config, database, demo data, account demo/demo) and serve it."""
     from openeo_gip.demo import prepare_demo
-    from openeo_gip.server import run
+    from openeo_gip.server import PortInUse, run
 
     config = prepare_demo(Path(folder))
     if not no_serve:
-        run(config, port=port)
+        try:
+            run(config, port=port)
+        except PortInUse as error:
+            raise click.ClickException(f"{error}; the demo in {folder} is ready otherwise") from None
 
 
 @main.group()
