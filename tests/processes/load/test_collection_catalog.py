@@ -15,10 +15,12 @@ from openeo_gip.catalog.catalog import Catalog
 from openeo_gip.catalog.index import index_path, refresh_index
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import write_result
+from openeo_gip.model.dates import rfc3339
 from openeo_gip.model.values import ProcessContext, SaveRequest
 from openeo_gip.processes.cube.bands import ndvi
 from openeo_gip.processes.cube.reduce import reduce_dimension
 from openeo_gip.processes.load.collection import load_collection
+from openeo_gip.raster.grid import wgs84_bbox
 from tests.support.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
 
 SIDECAR = """
@@ -73,6 +75,15 @@ def test_load_collection_errors(collection):
     with pytest.raises(ApiError) as error:
         load_collection("S2", None, ["2030-01-01", "2031-01-01"], ctx=ctx)
     assert error.value.code == "NoDataAvailable"
+    # The message says what the collection does cover, in the terms of the request.
+    source, _ = collection
+    record = ctx.services.catalog.get("S2")
+    west, south, east, north = wgs84_bbox(record.grid)
+    first, last = (rfc3339(source["t"].values[i]) for i in (0, -1))
+    assert f"It covers west {west:.5g}, south {south:.5g}, east {east:.5g}, north {north:.5g}" in (
+        error.value.message
+    )
+    assert error.value.message.endswith(f"from {first} to {last}.")
 
 
 def test_ndvi_mean_over_time_to_gtiff_matches_numpy(collection, tmp_path):

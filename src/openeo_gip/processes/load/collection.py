@@ -20,6 +20,7 @@ from openeo_gip.processes.cube.geometry import (
 from openeo_gip.processes.cube.pushdown import remember_source
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
+from openeo_gip.raster.grid import wgs84_bbox
 from openeo_gip.raster.reader import build_cube, select_source
 
 
@@ -80,8 +81,18 @@ def cube_from_record(
     if polygons is not None:
         cube = mask_outside(cube, to_crs(polygons, cube_crs(cube)))
     if any(size == 0 for size in cube.shape):
-        raise process_error("NoDataAvailable", f"{what} has no data in the requested extent.")
+        raise process_error(
+            "NoDataAvailable", f"{what} has no data in the requested extent. {_coverage(record)}"
+        )
     return cube
+
+
+def _coverage(record: Any) -> str:
+    """What the collection does cover, so a swapped longitude/latitude or a wrong year shows."""
+    west, south, east, north = wgs84_bbox(record.grid)
+    text = f"It covers west {west:.5g}, south {south:.5g}, east {east:.5g}, north {north:.5g} (WGS 84)"
+    times = sorted(item.datetime for item in record.items if item.datetime)
+    return text + (f" from {times[0]} to {times[-1]}." if times else ".")
 
 
 def _property_tests(properties: dict | None) -> dict | None:
