@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -92,6 +93,28 @@ def test_init_config_does_not_overwrite(tmp_path):
     assert "[database]" in target.read_text()
     again = cli("init-config", str(target), check=False)
     assert again.returncode != 0 and "exists" in again.stderr
+
+
+def test_without_config_the_demo_config_of_the_folder_is_used_and_named(tmp_path):
+    """After `make demo`, `openeo-gip user add` in the same folder adds to the demo's database."""
+    demo = tmp_path / "var"
+    demo.mkdir()
+    (demo / "config.toml").write_text('[database]\nurl = "sqlite:///demo.db"\n', encoding="utf-8")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("OPENEO_GIP_")}
+    added = subprocess.run(
+        [sys.executable, "-m", "openeo_gip.cli", "user", "add", "bob", "--password-stdin"],
+        input="secret\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "config: var/config.toml" in added.stderr and "demo.db" in added.stderr
+    assert (demo / "demo.db").is_file() and not list(tmp_path.glob("*.db"))
+    listed = cli("user", "list", config=demo / "config.toml")
+    assert listed.stdout.startswith("bob\t")
 
 
 def test_a_busy_port_is_a_clear_message_not_a_traceback(config_file):

@@ -12,10 +12,18 @@ from openeo_gip.auth.passwords import hash_password
 from openeo_gip.config import Config, ConfigError, default_config_text, load_config
 from openeo_gip.db import Database, accounts
 
+# The configuration `make demo` writes: used when no other is named, so that `openeo-gip user add` run
+# where the demo was made acts on the demo's database rather than on a new one in the current folder.
+DEMO_CONFIG = Path("var") / "config.toml"
+
 
 def _load(ctx: click.Context) -> Config:
+    path = ctx.obj["config_path"]
+    if path is None and DEMO_CONFIG.is_file():
+        path = DEMO_CONFIG
+        click.echo(f"config: {DEMO_CONFIG} (the demo's; --config names another)", err=True)
     try:
-        return load_config(ctx.obj["config_path"])
+        return load_config(path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -23,6 +31,7 @@ def _load(ctx: click.Context) -> Config:
 def _database(ctx: click.Context) -> Database:
     db = Database(_load(ctx).database.url)
     db.upgrade()
+    click.echo(f"database: {db.describe()}", err=True)
     return db
 
 
@@ -188,6 +197,7 @@ def catalog_scan(ctx: click.Context, force: bool) -> None:
     from openeo_gip.catalog.index import refresh_index
 
     config = _load(ctx)
+    click.echo(f"data: {config.paths.data_root}", err=True)
     report = refresh_index(config.paths.data_root, config.paths.system_files, force=force)
     for name in report.scanned:
         click.echo(f"scanned\t{name}")

@@ -58,5 +58,9 @@ class Database:
             alembic_config.attributes["connection"] = connection
             command.upgrade(alembic_config, "head")
 
+    def describe(self) -> str:
+        """Where the data lives, to tell an administrator (a password in the URL is hidden)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def dispose(self) -> None:
         self.engine.dispose()
