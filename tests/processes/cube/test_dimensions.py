@@ -56,6 +56,24 @@ def test_rename_labels_of_enumerated_dimension_and_of_dates():
     assert dimension_labels(dated, "t")[0] == "2022-01-01T00:00:00Z"
 
 
+@pytest.mark.parametrize("new_label", ["first", "June", 7, 1.5])
+def test_rename_labels_of_time_to_labels_that_are_not_dates(new_label):
+    # The definition allows any string or number as target; the renamed date keeps its data, the others
+    # stay as their ISO date-times.
+    cube = make_cube()
+    renamed = rename_labels(cube, "t", [new_label], ["2021-01-05"])
+    labels = dimension_labels(renamed, "t")
+    assert labels[0] == new_label
+    assert labels[1:] == dimension_labels(cube, "t")[1:]
+    np.testing.assert_array_equal(renamed.values, cube.values)
+
+
+def test_rename_labels_of_time_from_a_label_that_is_not_a_date():
+    with pytest.raises(ApiError) as error:
+        rename_labels(make_cube(), "t", ["x"], ["first"])
+    assert error.value.code == "LabelNotAvailable"
+
+
 def test_rename_dimension_add_and_drop_dimension():
     cube = make_cube()
     renamed = rename_dimension(cube, "bands", "spectral")

@@ -3,12 +3,14 @@ drop_dimension, trim_cube."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import dask
 import numpy as np
 import xarray as xr
 
+from openeo_gip.model.labels import label_to_json
 from openeo_gip.processes.cube.common import (
     SPATIAL_DIMS,
     is_temporal,
@@ -20,10 +22,20 @@ from openeo_gip.processes.cube.common import (
 from openeo_gip.processes.errors import process_error
 from openeo_gip.processes.registry import process
 
+# An openEO date or date-time (RFC 3339) starts with its full date; pandas alone would also read "June".
+_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 def _as_label(cube: xr.DataArray, dimension: str, value: Any) -> Any:
-    """A label as the user wrote it, in the type the cube stores for ``dimension``."""
-    return np.datetime64(to_timestamp(value)) if is_temporal(cube, dimension) else value
+    """A label as the user wrote it, in the type the cube stores for ``dimension``: a date of a temporal
+    dimension becomes a timestamp, any other label (a time label may be renamed to any string or number)
+    stays as written."""
+    if is_temporal(cube, dimension) and isinstance(value, str) and _DATE_START.match(value):
+        try:
+            return np.datetime64(to_timestamp(value))
+        except ValueError:
+            return value
+    return value
 
 
 @process()
@@ -56,6 +68,9 @@ def rename_labels(data: xr.DataArray, dimension: str, target: list, source: list
         renamed[positions[key]] = _as_label(cube, dimension, new)
     if len({_plain(v) for v in renamed}) != len(renamed):
         raise process_error("LabelExists", f"A target label already exists in dimension '{dimension}'.")
+    if is_temporal(cube, dimension) and not all(isinstance(v, np.datetime64) for v in renamed):
+        # Some time labels are no dates now: the dimension holds plain labels, the dates as ISO strings.
+        renamed = [label_to_json(v) for v in renamed]
     return cube.assign_coords({dimension: np.array(renamed, dtype=_label_dtype(renamed))})
 
 
