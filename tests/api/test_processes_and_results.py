@@ -205,7 +205,7 @@ def test_result_streams_a_geotiff_computed_from_the_source_files(tmp_path, db_ur
     from tests.support.live_server import LiveServer
 
     config = make_config(
-        tmp_path, db_url, dask={"n_workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB"}
+        tmp_path, db_url, dask={"n_workers": 1, "threads_per_worker": 1, "memory_limit": "6GiB"}
     )
     demo = synthetic.write_sentinel2_demo(config.paths.data_root / "S2_DEMO", size=32, dates=2, blocksize=128)
     app = create_app(config)

@@ -133,7 +133,7 @@ class TestProgress:
     def config(self, tmp_path, db_url, s2):
         # One Dask thread makes the job take a few seconds; the watcher reports every 0.25 s.
         jobs = {"poll_seconds": 0.2, "runner_threads": 1, "stale_seconds": 1.0}
-        dask_settings = {"n_workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB"}
+        dask_settings = {"n_workers": 1, "threads_per_worker": 1, "memory_limit": "6GiB"}
         return make_config(tmp_path, db_url, jobs=jobs, dask=dask_settings)
 
     def test_progress_rises_through_intermediate_values(self, server, alice_headers, s2):

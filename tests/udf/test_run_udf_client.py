@@ -42,7 +42,7 @@ def s2(tmp_path) -> synthetic.Sentinel2Demo:
 
 @pytest.fixture
 def config(tmp_path, db_url, s2):
-    dask = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "1GiB"}
+    dask = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
     return make_config(tmp_path, db_url, dask=dask, jobs={"runner_threads": 1}, udf=UDF_LIMITS)
 
 

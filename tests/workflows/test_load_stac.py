@@ -22,7 +22,7 @@ from tests.support.stac_files import write_stac_collection
 from tests.support.static_http import StaticServer
 
 DATES = [dt.date(2023, 1, 5), dt.date(2023, 1, 20), dt.date(2023, 2, 4)]
-DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "1GiB"}
+DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
 JOB_SETTINGS = {"poll_seconds": 0.2, "runner_threads": 1}
 
 

@@ -35,7 +35,7 @@ DATES = [
     dt.date(2023, 2, 15),
 ]
 SIZE = 32
-DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "1GiB"}
+DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
 
 
 @pytest.fixture

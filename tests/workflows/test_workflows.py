@@ -22,7 +22,7 @@ from tests.support.results import all_nan_is_fine, read_netcdf, read_tif, source
 
 # Two dates in January, one in February and one in March: a monthly aggregation has something to merge.
 DATES = [dt.date(2023, 1, 5), dt.date(2023, 1, 20), dt.date(2023, 2, 4), dt.date(2023, 3, 6)]
-DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "1GiB"}
+DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
 CLOUD_CLASSES = (synthetic.SCL["cloud_medium"], synthetic.SCL["cloud_high"])
 
 

@@ -21,7 +21,7 @@ from tests.conftest import PASSWORD, add_user, bearer_for, make_config
 from tests.support.openapi import assert_valid_response
 from tests.support.private_data import DATES, folder_entries, tar_bytes, write_fields, zip_bytes
 
-DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "1GiB"}
+DASK_SETTINGS = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
 JOB_SETTINGS = {"poll_seconds": 0.2, "runner_threads": 1}
 
 
