@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var
 
-.PHONY: demo test test-fast lint format install install-test clean
+.PHONY: demo test test-fast lint format install install-test node-deps clean
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -19,15 +19,22 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The Node.js programs of the tests (the openEO JS client, a real OpenID provider), from the npm registry.
+node-deps: tests/node/node_modules/.installed
+
+tests/node/node_modules/.installed: tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $@
+
 # `make demo PORT=5001` when 5000 is taken.
 demo: install
 	$(BIN)/openeo-gip demo --dir $(DEMO_DIR) $(if $(PORT),--port $(PORT))
 
-test: install-test lint
+test: install-test node-deps lint
 	$(BIN)/pytest
 
 # The quick loop while editing: skips the tests marked slow (processes, servers, seconds each).
-test-fast: install-test
+test-fast: install-test node-deps
 	$(BIN)/pytest -m "not slow"
 
 lint: install-test
@@ -39,4 +46,4 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules
