@@ -8,11 +8,12 @@ from openeo_gip.auth.oidc import OidcVerifier
 from openeo_gip.catalog.catalog import Catalog
 from openeo_gip.config import Config
 from openeo_gip.db import Database
+from openeo_gip.db.process_graphs import shared_processes, stored_processes
 from openeo_gip.engine.cluster import DaskCluster
-from openeo_gip.engine.definitions import PredefinedProcesses
+from openeo_gip.engine.definitions import PredefinedProcesses, Processes, no_user_processes
 from openeo_gip.jobs.finished_results import FinishedResults
 from openeo_gip.jobs.runner import JobRunner
-from openeo_gip.processes.registry import predefined
+from openeo_gip.processes.registry import offered, predefined
 
 
 @dataclass
@@ -34,6 +35,16 @@ class Services:
     jobs: JobRunner | None = None
     # The predefined processes graphs may call (processes/registry.py), handed to the engine.
     predefined_processes: PredefinedProcesses = predefined
+
+    def processes_for(self, user_id: str | None, base_url: str | None = None) -> Processes:
+        """The processes a graph of ``user_id`` may call: the predefined ones, the user's own (none without
+        a user) and other users' public ones by namespace (addresses of ``base_url``; any with ``None``)."""
+        return Processes(
+            self.predefined_processes,
+            no_user_processes if user_id is None else stored_processes(self.db, user_id),
+            shared_processes(self.db, base_url),
+            lambda: offered().keys(),
+        )
 
     def close(self) -> None:
         """Stop the job runner (its running jobs go back to the queue), the cluster and the database."""

@@ -8,16 +8,17 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from flask.views import MethodView
 
-from openeo_gip.api.common import json_body, page_links, paging, services
+from openeo_gip.api.common import json_body, link, page_links, paging, public_url, services
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.db.process_graphs import (
     delete_process,
     get_process,
     list_processes,
+    public_path,
+    public_process,
     put_process,
-    stored_processes,
 )
-from openeo_gip.engine.definitions import Processes, no_user_processes
+from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.execute import validation_errors
 from openeo_gip.errors import ApiError
 
@@ -29,9 +30,17 @@ LISTED = ("id", "summary", "description", "categories", "parameters", "returns",
 
 
 def processes_of(user: Any) -> Processes:
-    """The processes ``user``'s graphs may call: the predefined ones and their own (none without a user)."""
-    own = no_user_processes if user is None else stored_processes(services().db, user.id)
-    return Processes(services().predefined_processes, own)
+    """The processes ``user``'s graphs may call: the predefined ones, their own (none without a user) and
+    public ones of others, named by this server's canonical addresses."""
+    return services().processes_for(getattr(user, "id", None), public_url())
+
+
+def _with_canonical_link(document: dict, owner: str) -> dict:
+    """A public process gets the link anyone can read it at, which is also its namespace for others."""
+    if document.get("public") is not True:
+        return document
+    href = public_url(public_path(owner, document["id"]))
+    return {**document, "links": [*document.get("links", []), link(href, "canonical", document["id"])]}
 
 
 def _check_id(process_graph_id: str) -> None:
@@ -60,10 +69,11 @@ class ProcessGraphItem(MethodView):
 
     def get(self, process_graph_id: str):
         _check_id(process_graph_id)
-        document = get_process(services().db, current_user().id, process_graph_id)
+        user = current_user()
+        document = get_process(services().db, user.id, process_graph_id)
         if document is None:
             raise ApiError("ProcessGraphNotFound", identifier=process_graph_id)
-        return jsonify(document)
+        return jsonify(_with_canonical_link(document, user.name))
 
     def put(self, process_graph_id: str):
         _check_id(process_graph_id)
@@ -85,5 +95,16 @@ class ProcessGraphItem(MethodView):
         return Response(status=204)
 
 
+class PublicProcess(MethodView):
+    """A process its owner made public, readable without logging in at its canonical address."""
+
+    def get(self, owner: str, process_graph_id: str):
+        document = public_process(services().db, owner, process_graph_id)
+        if document is None:
+            raise ApiError("ProcessGraphNotFound", identifier=process_graph_id)
+        return jsonify(_with_canonical_link(document, owner))
+
+
 blueprint.add_url_rule("/process_graphs", view_func=ProcessGraphList.as_view("list"))
 blueprint.add_url_rule("/process_graphs/<process_graph_id>", view_func=ProcessGraphItem.as_view("item"))
+blueprint.add_url_rule("/processes/u/<owner>/<process_graph_id>", view_func=PublicProcess.as_view("public"))

@@ -7,7 +7,8 @@ The engine imports no process: whoever runs a graph hands it the processes the g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,9 +39,15 @@ class PredefinedProcess(Protocol):
 # Look up a process by id (``None`` when there is none): a predefined one, a stored one of the current user.
 PredefinedProcesses = Callable[[str], PredefinedProcess | None]
 UserProcesses = Callable[[str], dict | None]
+# Look up another user's public process by the namespace a node names (``None`` when there is none).
+SharedProcesses = Callable[[str, str], dict | None]
 
 
 def no_user_processes(process_id: str) -> dict | None:
+    return None
+
+
+def no_shared_processes(namespace: str, process_id: str) -> dict | None:
     return None
 
 
@@ -50,6 +57,9 @@ class Processes:
 
     predefined: PredefinedProcesses
     user: UserProcesses = no_user_processes
+    shared: SharedProcesses = no_shared_processes
+    # The ids of the predefined processes, for a "did you mean" on a misspelt id.
+    predefined_ids: Callable[[], Iterable[str]] = tuple
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,12 @@ def user_defined(process: dict) -> Definition:
 
 def resolve(process_id: str, namespace: str | None, processes: Processes) -> Definition:
     """The definition a node means; the user's own process wins over a predefined one of the same id
-    when no namespace is given, as the API asks."""
+    when no namespace is given, as the API asks. Any other namespace names another user's public process."""
     if namespace not in (None, "user", "backend"):
-        raise ApiError("ProcessUnsupported", process=process_id, namespace=namespace)
+        shared = processes.shared(namespace, process_id)
+        if shared is None:
+            raise ApiError("ProcessUnsupported", process=process_id, namespace=namespace)
+        return user_defined(shared)
     if namespace in (None, "user"):
         stored = processes.user(process_id)
         if stored is not None:
@@ -90,4 +103,8 @@ def resolve(process_id: str, namespace: str | None, processes: Processes) -> Def
         offered = processes.predefined(process_id)
         if offered is not None:
             return predefined_definition(offered)
-    raise ApiError("ProcessUnsupported", process=process_id, namespace=namespace or "backend")
+    error = ApiError("ProcessUnsupported", process=process_id, namespace=namespace or "backend")
+    close = difflib.get_close_matches(str(process_id).lower(), list(processes.predefined_ids()), n=1)
+    if close and namespace != "user":
+        error.message += f" Did you mean '{close[0]}'?"
+    raise error

@@ -18,8 +18,6 @@ from typing import Any
 
 from openeo_gip.db import accounts
 from openeo_gip.db.models import Job, utcnow
-from openeo_gip.db.process_graphs import stored_processes
-from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.jobs import job_folder, metering
@@ -185,7 +183,7 @@ class JobRunner:
                 self._metered = client
             thread_started = time.thread_time()
             try:
-                processes = Processes(self.services.predefined_processes, stored_processes(db, job.user_id))
+                processes = self.services.processes_for(job.user_id)
                 value = run_process(job.process, context, processes=processes)
                 requests = planned_results(value, context)
                 watch = job_watch(client, job.id, len(requests), state.cancel.is_set, state.advance)
