@@ -117,7 +117,7 @@ def raster_record(
     layers: list[tuple[Path, list[BandHeader], NameParts]] = []
     for path in files:
         try:
-            headers = read_headers(path)
+            headers = read_headers(path, sidecar.crs)
         except Exception as exc:  # any unreadable file: report it, keep the others
             problems.append(f"{path.name}: cannot be read ({exc})")
             log.warning("collection %s: skipping %s: %s", record_id, path, exc)

@@ -5,6 +5,7 @@ file ``NAME.tif`` reads ``NAME.toml`` (or ``NAME.json``). Keys (all optional)::
 
     id, title, description, license, keywords, providers, links
     file_pattern, time_format          # see naming.py
+    crs                                # the files' CRS ("EPSG:4326"), for files that give none or a wrong one
     nodata, scale, offset              # for all bands, overriding the files
     [bands.B04]                        # per band: common_name, center_wavelength, description,
     common_name = "red"                #   nodata, scale, offset
@@ -17,7 +18,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from openeo_gip.raster.headers import valid_crs
 
 
 class SidecarError(ValueError):
@@ -45,10 +48,16 @@ class Sidecar(BaseModel):
     links: list[dict[str, Any]] | None = None
     file_pattern: str | None = None
     time_format: str | None = None
+    crs: str | None = None
     nodata: float | None = None
     scale: float | None = None
     offset: float | None = None
     bands: dict[str, BandOverride] = {}
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        return None if value is None else valid_crs(value)
 
     def band(self, name: str) -> BandOverride:
         return self.bands.get(name, BandOverride())

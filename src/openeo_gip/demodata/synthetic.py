@@ -239,10 +239,18 @@ class NetcdfCube:
 
 
 def write_netcdf_cube(
-    path: str | Path, size: int = 32, days: int = 10, start: dt.date = dt.date(2023, 1, 1), seed: int = 0
+    path: str | Path,
+    size: int = 32,
+    days: int = 10,
+    start: dt.date = dt.date(2023, 1, 1),
+    seed: int = 0,
+    *,
+    grid_mapping: bool = True,
+    axes: tuple[str, str] = ("lat", "lon"),
 ) -> NetcdfCube:
     """A daily air temperature cube (K) on a 0.01 degree lat/lon grid (EPSG:4326), latitudes ascending,
-    packed as int16 with ``scale_factor``/``add_offset``/``_FillValue`` and a masked lake."""
+    packed as int16 with ``scale_factor``/``add_offset``/``_FillValue`` and a masked lake. Without
+    ``grid_mapping`` the file names no CRS, as ERA5 or CHIRPS files; ``axes`` names latitude and longitude."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -256,11 +264,13 @@ def write_netcdf_cube(
     packed = np.round((kelvin - 273.15) / 0.01).astype(np.int16)
     lake = (np.arange(size)[:, None] - size * 0.3) ** 2 + (np.arange(size)[None, :] - size * 0.6) ** 2
     packed[:, lake < (size * 0.1) ** 2] = -32768
-    _write_packed_netcdf(path, times, lat, lon, packed)
+    _write_packed_netcdf(path, times, lat, lon, packed, grid_mapping, axes)
     return NetcdfCube(path, times, lat, lon, packed)
 
 
-def _write_packed_netcdf(path: Path, times, lat, lon, packed: np.ndarray) -> None:
+def _write_packed_netcdf(
+    path: Path, times, lat, lon, packed: np.ndarray, grid_mapping: bool = True, axes=("lat", "lon")
+) -> None:
     """CF netCDF with the int16 numbers written as they are (no re-packing by a library)."""
     import netCDF4
     from pyproj import CRS
@@ -268,28 +278,30 @@ def _write_packed_netcdf(path: Path, times, lat, lon, packed: np.ndarray) -> Non
     with netCDF4.Dataset(path, "w") as nc:
         nc.Conventions = "CF-1.8"
         nc.createDimension("time", len(times))
-        nc.createDimension("lat", len(lat))
-        nc.createDimension("lon", len(lon))
+        lat_name, lon_name = axes
+        nc.createDimension(lat_name, len(lat))
+        nc.createDimension(lon_name, len(lon))
         time = nc.createVariable("time", "f8", ("time",))
         time.units = "days since 1970-01-01 00:00:00"
         time.calendar = "standard"
         time.standard_name = "time"
         time[:] = [(t - dt.date(1970, 1, 1)).days for t in times]
         for name, values, units, standard in (
-            ("lat", lat, "degrees_north", "latitude"),
-            ("lon", lon, "degrees_east", "longitude"),
+            (lat_name, lat, "degrees_north", "latitude"),
+            (lon_name, lon, "degrees_east", "longitude"),
         ):
             var = nc.createVariable(name, "f8", (name,))
             var.units, var.standard_name = units, standard
             var[:] = values
-        crs = nc.createVariable("crs", "i4")
-        crs.setncatts(CRS.from_epsg(4326).to_cf())
-        temperature = nc.createVariable("temperature", "i2", ("time", "lat", "lon"), fill_value=-32768)
+        temperature = nc.createVariable("temperature", "i2", ("time", *axes), fill_value=-32768)
         temperature.set_auto_maskandscale(False)
         temperature.setncatts(
             {"scale_factor": 0.01, "add_offset": 273.15, "units": "K", "long_name": "air temperature"}
         )
-        temperature.grid_mapping = "crs"
+        if grid_mapping:
+            crs = nc.createVariable("crs", "i4")
+            crs.setncatts(CRS.from_epsg(4326).to_cf())
+            temperature.grid_mapping = "crs"
         temperature[:] = packed
 
 

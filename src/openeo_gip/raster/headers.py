@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 import xarray as xr
+from rasterio.crs import CRS
 
 from openeo_gip.model.dates import rfc3339
 from openeo_gip.raster.gdal_open import open_raster
@@ -59,25 +60,31 @@ def is_raster(path: Path) -> bool:
     return path.suffix.lower() in RASTER_SUFFIXES and not path.name.startswith(".")
 
 
-def read_headers(path: Path | str) -> list[BandHeader]:
+def read_headers(path: Path | str, crs: str | None = None) -> list[BandHeader]:
     """All layers of a raster file (a path, or an http(s) URL of a GeoTIFF); raises when GDAL cannot
-    open it."""
+    open it. ``crs`` (a sidecar's) is the files' CRS whatever they say."""
     if isinstance(path, Path) and path.suffix.lower() in MULTIDIM_SUFFIXES:
-        return _multidim_headers(path)
+        return _multidim_headers(path, crs)
     with open_raster(path) as src:
         tags = src.tags()
         when = _tag_datetime(tags)
         properties = _tag_properties(tags)
         return [
             BandHeader(asset, src.descriptions[i - 1] or None, when, properties)
-            for i, asset in enumerate(_assets(src, str(path)), start=1)
+            for i, asset in enumerate(_assets(src, str(path), crs), start=1)
         ]
 
 
-def _assets(src, href: str) -> list[Asset]:
-    if src.crs is None:
-        raise ValueError(f"{href} has no coordinate reference system")
-    grid = Grid(crs_string(src.crs), list(src.transform)[:6], src.width, src.height)
+def _assets(src, href: str, crs: str | None = None, fallback: str | None = None) -> list[Asset]:
+    """The layers of an open file; its CRS is ``crs`` if given, else the file's own, else ``fallback``."""
+    crs = crs or (crs_string(src.crs) if src.crs is not None else fallback)
+    if crs is None:
+        raise ValueError(
+            f'{href} has no coordinate reference system: give it one with `crs = "EPSG:<code>"` in the '
+            "collection's sidecar file (collection.toml, or NAME.toml beside a single file), or write a CF "
+            "grid_mapping variable into the file"
+        )
+    grid = Grid(crs, list(src.transform)[:6], src.width, src.height)
     assets = []
     for i in range(1, src.count + 1):
         block = src.block_shapes[i - 1]
@@ -100,20 +107,22 @@ def _number(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _multidim_headers(path: Path) -> list[BandHeader]:
-    """netCDF/Zarr: one band per data variable on a 2-D grid; GDAL band i is time step i."""
+def _multidim_headers(path: Path, crs: str | None) -> list[BandHeader]:
+    """netCDF/Zarr: one band per data variable on a 2-D grid; GDAL band i is time step i. A variable on
+    latitude and longitude in degrees without a grid mapping (as ERA5, CHIRPS, CMIP) is on WGS 84."""
     engine = "zarr" if path.suffix.lower() == ".zarr" else None
     opener = partial(xr.open_dataset, engine=engine, decode_times=True, chunks=None)
     opened = opener(path) if engine == "zarr" else open_self_contained(str(path), opener)
     with opened as ds:
         variables = [name for name, var in ds.data_vars.items() if _is_gridded(var)]
         times = {name: _time_values(ds[name]) for name in variables}
+        fallbacks = {name: "EPSG:4326" if _in_degrees(ds[name]) else None for name in variables}
     prefix = "ZARR" if engine == "zarr" else "NETCDF"
     headers = []
     for name in variables:
         href = f'{prefix}:"{path}":{"/" if engine == "zarr" else ""}{name}'
         with open_raster(href) as src:
-            assets = _assets(src, href)
+            assets = _assets(src, href, crs, fallbacks[name])
         steps = times[name]
         if steps and len(steps) != len(assets):
             raise ValueError(f"{path}: variable {name} has {len(steps)} times but {len(assets)} layers")
@@ -129,6 +138,23 @@ _X_NAMES = {"x", "lon", "longitude", "rlon"}
 def _is_gridded(var: xr.DataArray) -> bool:
     """A variable on the raster grid (its last two dimensions are y and x), not bounds or a CRS."""
     return var.ndim >= 2 and var.dims[-2] in _Y_NAMES and var.dims[-1] in _X_NAMES
+
+
+def _in_degrees(var: xr.DataArray) -> bool:
+    """Whether the variable's grid is latitude and longitude in degrees (CF units degrees_north/east)."""
+    y, x = var.dims[-2], var.dims[-1]
+    if y not in ("lat", "latitude") or x not in ("lon", "longitude"):
+        return False
+    units = [str(var[dim].attrs.get("units", "")).lower() for dim in (y, x) if dim in var.coords]
+    return len(units) == 2 and all(unit.startswith("degree") for unit in units)
+
+
+def valid_crs(text: str) -> str:
+    """``text`` as the CRS string the catalogue stores; ``ValueError`` when it names no CRS."""
+    try:
+        return crs_string(CRS.from_user_input(text))
+    except Exception as exc:  # rasterio raises CRSError, or pyproj's errors, depending on the input
+        raise ValueError(f"{text!r} is not a coordinate reference system ({exc})") from None
 
 
 def _time_values(var: xr.DataArray) -> list[str]:

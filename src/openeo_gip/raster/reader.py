@@ -348,6 +348,7 @@ def _read_warped(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) 
     with open_raster(asset.href) as src:
         with WarpedVRT(
             src,
+            src_crs=asset.grid.rio_crs,  # the catalogue's CRS, for files that state none or a wrong one
             crs=grid.rio_crs,
             transform=transform,
             width=width,
