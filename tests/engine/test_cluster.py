@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import dask.array as da
 import numpy as np
@@ -74,5 +75,20 @@ def test_dashboard_address_opens_the_dashboard_there_only():
         assert _listening() - before == {("127.0.0.1", port)}  # no worker pages, no other interface
         health = requests.get(f"http://127.0.0.1:{port}/health", timeout=10)
         assert health.status_code == 200 and health.text == "ok"
+    finally:
+        cluster.close()
+
+
+def test_an_in_process_worker_keeps_computing_when_the_server_process_is_large():
+    # The local worker lives in the server's process and measures all of it against its limit: once the
+    # server alone passed 80 %, a worker that pauses would never resume and every request would hang.
+    limit = int(psutil.Process().memory_info().rss / 0.9)
+    cluster = DaskCluster(DaskConfig(n_workers=1, threads_per_worker=1, memory_limit=str(limit)))
+    try:
+        client = cluster.client()
+        time.sleep(1.0)  # the worker's memory monitor looks every 100 ms
+        worker = next(iter(cluster._cluster.workers.values()))
+        assert worker.status.name == "running"
+        assert client.compute(da.ones((400, 400), chunks=100).sum()).result(timeout=20) == 160_000
     finally:
         cluster.close()

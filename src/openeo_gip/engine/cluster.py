@@ -54,13 +54,18 @@ class DaskCluster:
             "memory_limit": config.memory_limit,
             "processes": False,
         }
-        if config.dashboard_address:
-            self._cluster = LocalCluster(dashboard_address=config.dashboard_address, **options)
-            # The workers' metrics pages, which the dashboard does not need, listen on all interfaces.
-            _close_http(self._cluster, self._cluster.workers.values())
-            log.warning("the Dask dashboard at %s shows every user's tasks", config.dashboard_address)
-        else:
-            self._cluster = _cluster_without_http(options)
+        # A worker in this process measures the whole server (its imports, caches, requests) against its
+        # limit: it must not pause (it would never resume, and every request would hang) nor try to
+        # terminate itself. It still spills its results to disk above the limit's spill fraction.
+        in_process = {"distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": False}
+        with dask.config.set(in_process):
+            if config.dashboard_address:
+                self._cluster = LocalCluster(dashboard_address=config.dashboard_address, **options)
+                # The workers' metrics pages, which the dashboard does not need, listen on all interfaces.
+                _close_http(self._cluster, self._cluster.workers.values())
+                log.warning("the Dask dashboard at %s shows every user's tasks", config.dashboard_address)
+            else:
+                self._cluster = _cluster_without_http(options)
         log.info(
             "started a local Dask cluster: %d worker(s) x %d thread(s), %s each",
             config.n_workers,
