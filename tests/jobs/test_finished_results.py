@@ -15,7 +15,8 @@ from openeo_gip.demodata import synthetic
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.finished_results import FinishedResults
-from openeo_gip.jobs.links import expiry, sign
+from openeo_gip.jobs.links import expiry
+from openeo_gip.jobs.stac import download_url
 from openeo_gip.jobs.store import create_job, delete_job, set_status
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.processes.load.job_results import UnusableResults
@@ -55,7 +56,8 @@ def finished_job(config, db, user_id: str, files: dict[str, str]) -> str:
 
 
 def link(config, job_id: str, file: str, expires: int | None = None) -> str:
-    return f"{SERVER}/download/{sign(config, job_id, file, expires or expiry(config))}"
+    """The link as GET /jobs/{id}/results gives it (a file's ends with the file's name)."""
+    return download_url(config, SERVER, job_id, file, expires or expiry(config))
 
 
 def code_of(call) -> str:

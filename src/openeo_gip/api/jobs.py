@@ -261,9 +261,10 @@ def _log_entry(entry) -> dict[str, Any]:
 
 
 class Download(MethodView):
-    """A signed link: no login; the token itself names the job and file it opens."""
+    """A signed link: no login; the token itself names the job and file it opens (the file's name after
+    it is only for clients that name a download after its link)."""
 
-    def get(self, token: str):
+    def get(self, token: str, name: str | None = None):
         config = services().config
         grant = verify(config, token)
         job = linked_job(services().db, grant)
@@ -289,4 +290,6 @@ blueprint.add_url_rule("/jobs/<job_id>", view_func=JobItem.as_view("item"))
 blueprint.add_url_rule("/jobs/<job_id>/results", view_func=JobResults.as_view("results"))
 blueprint.add_url_rule("/jobs/<job_id>/estimate", view_func=JobEstimate.as_view("estimate"))
 blueprint.add_url_rule("/jobs/<job_id>/logs", view_func=JobLogs.as_view("logs"))
-download_blueprint.add_url_rule("/download/<token>", view_func=Download.as_view("download"))
+download_view = Download.as_view("download")
+download_blueprint.add_url_rule("/download/<token>", view_func=download_view)
+download_blueprint.add_url_rule("/download/<token>/<name>", view_func=download_view)

@@ -22,7 +22,7 @@ from openeo_gip.processes.load.job_results import UnusableResults
 from openeo_gip.raster.records import CollectionRecord
 
 _RESULTS_PATH = re.compile(r"/jobs/(?P<job>[^/]+)/results/?$")
-_DOWNLOAD_PATH = re.compile(r"/download/(?P<token>[^/]+)$")
+_DOWNLOAD_PATH = re.compile(r"/download/(?P<token>[^/]+)(/[^/]+)?$")  # the file's name may follow
 
 
 class FinishedResults:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from openeo_gip.config import Config
 from openeo_gip.db.models import Job
@@ -19,7 +21,11 @@ _WHOLE_EARTH = [-180.0, -90.0, 180.0, 90.0]
 
 
 def download_url(config: Config, base_url: str, job_id: str, file: str, expires: int) -> str:
-    return f"{base_url}/download/{sign(config, job_id, file, expires)}"
+    """The signed link of ``file``; it ends with the file's name, as clients that name a download after
+    its link (the JavaScript client) need. The canonical link (``file`` empty) ends with the token."""
+    token = sign(config, job_id, file, expires)
+    name = PurePosixPath(file).name
+    return f"{base_url}/download/{token}/{quote(name)}" if name else f"{base_url}/download/{token}"
 
 
 def results_document(config: Config, base_url: str, job: Job, now: float | None = None) -> dict[str, Any]:
