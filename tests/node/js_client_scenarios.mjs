@@ -187,6 +187,44 @@ const scenarios = {
     };
   },
 
+  // The client's paged listings (a limit, then the next links) against its one-request listings.
+  async paging() {
+    const con = await connection();
+    const names = ['page_a', 'page_b', 'page_c'];
+    const source = path.join(workdir, 'page.txt');
+    fs.writeFileSync(source, 'a page');
+    const graph = { only: { process_id: 'add', arguments: { x: 1, y: 2 }, result: true } };
+    const jobs = [];
+    for (const name of names) {
+      await con.setUserProcess(name, { process_graph: graph });
+      await con.uploadFile(source, `paging/${name}.txt`);
+      jobs.push(await con.createJob(graph, name));
+    }
+    async function paged(pages, key) {
+      const seen = [];
+      let count = 0;
+      for await (const page of pages) {
+        count += 1;
+        seen.push(...page.map(item => item[key]));
+      }
+      return { pages: count, seen };
+    }
+    const ids = list => list.map(item => item.id);
+    const result = {
+      collections: { ...(await paged(con.paginateCollections(7), 'id')), all: ids((await con.listCollections()).collections) },
+      processes: { ...(await paged(con.paginateProcesses(null, 50), 'id')), all: ids((await con.listProcesses()).processes) },
+      jobs: { ...(await paged(con.paginateJobs(2), 'id')), all: ids(await con.listJobs()) },
+      files: { ...(await paged(con.paginateFiles(2), 'path')), all: (await con.listFiles()).map(f => f.path) },
+      process_graphs: { ...(await paged(con.paginateUserProcesses(2), 'id')), all: ids(await con.listUserProcesses()) },
+    };
+    for (const [index, name] of names.entries()) {
+      await (await con.getUserProcess(name)).deleteUserProcess();
+      await (await con.getFile(`paging/${name}.txt`)).deleteFile();
+      await jobs[index].deleteJob();
+    }
+    return result;
+  },
+
   async validate() {
     const con = await connection();
     const valid = await con.validateProcess(await ndviMeanGraph(con));

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ DATES = [dt.date(2023, 1, 5), dt.date(2023, 1, 20), dt.date(2023, 2, 4), dt.date
 # More collections than a page of the clients' paged listings (the JavaScript client's pages hold 50).
 EXTRA_COLLECTIONS = [f"PLOT_{number:02}" for number in range(59)]
 USERS = {"js": "alice", "python": "bob"}
+JS_ONLY_SCENARIOS = ["paging"]
 CLIENTS = list(USERS)
 
 
@@ -65,7 +67,7 @@ def site(tmp_path_factory) -> Site:
             workdir = folder / client
             workdir.mkdir()
             if client == "js":
-                results[client] = run_js_client(server.url, user, workdir, names)
+                results[client] = run_js_client(server.url, user, workdir, names + JS_ONLY_SCENARIOS)
             else:
                 results[client] = python_client_scenarios.run(server.url, user, PASSWORD, workdir, names)
         yield Site(server, s2, results)
@@ -182,3 +184,15 @@ def test_validation(site, client):
     result = outcome(site, client, "validate")
     assert result["valid"] == []
     assert {"CollectionNotFound", "ProcessParameterRequired"} <= set(result["invalid"])
+
+
+def test_js_client_pages_through_every_listing(site):
+    result = outcome(site, "js", "paging")
+    for listing, limit in (("collections", 7), ("jobs", 2), ("files", 2), ("process_graphs", 2)):
+        paged = result[listing]
+        assert len(paged["all"]) >= 3, listing
+        assert paged["seen"] == paged["all"], listing
+        assert paged["pages"] == math.ceil(len(paged["all"]) / limit), listing
+    # processes come whole whatever the limit asks: a single page, and no next link
+    assert result["processes"]["pages"] == 1
+    assert result["processes"]["seen"] == result["processes"]["all"]
