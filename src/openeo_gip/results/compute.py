@@ -93,3 +93,14 @@ def computed(
         client.cancel(futures, force=True)
         raise
     return ArrayView(persisted, value.dim) if isinstance(value, ArrayView) else persisted
+
+
+def release(value: Any) -> None:
+    """Let the cluster forget a value ``computed`` kept there, once it is written. Waiting for its last
+    reference to go is not enough: xarray's accessors (``.rio``) make reference cycles that keep a cube
+    alive until Python's garbage collector runs, and its results held on the workers meanwhile. Only this
+    value's own futures are released: another request computing the same keys keeps its own."""
+    data = value.data if isinstance(value, ArrayView) else value
+    if dask.is_dask_collection(data):
+        for future in futures_of(data):
+            future.release()

@@ -19,7 +19,7 @@ from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
 from openeo_gip.formats import write_result
 from openeo_gip.model.values import ArrayView, ProcessContext, SaveRequest
-from openeo_gip.results.compute import Canceled, Deadline, computed, never
+from openeo_gip.results.compute import Canceled, Deadline, computed, never, release
 from openeo_gip.workspace.copies import copy_into_files
 
 DEFAULT_FORMAT = "JSON"
@@ -94,14 +94,17 @@ def write_results(
                 should_stop=watch.should_stop,
                 on_progress=lambda fraction, index=index: watch.on_progress(index, fraction),
             )
-        written.computed_bytes += float(getattr(data, "nbytes", 0) or 0)
-        if watch.should_stop():
-            raise Canceled()
-        target = folder if len(requests) == 1 else folder / f"part-{index + 1}"
-        with watch.scope():
-            written.files += write_result(
-                SaveRequest(data, request.format, request.options), target, client=client
-            )
+        try:
+            written.computed_bytes += float(getattr(data, "nbytes", 0) or 0)
+            if watch.should_stop():
+                raise Canceled()
+            target = folder if len(requests) == 1 else folder / f"part-{index + 1}"
+            with watch.scope():
+                written.files += write_result(
+                    SaveRequest(data, request.format, request.options), target, client=client
+                )
+        finally:
+            release(data)
         watch.on_progress(index, 1.0)
     return written
 
