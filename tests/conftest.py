@@ -19,6 +19,9 @@ from openeo_gip.engine.cluster import DaskCluster
 from tests.support.databases import postgres_database
 from tests.support.live_server import LiveServer
 
+# Fixtures of tests/support that any test folder may use.
+pytest_plugins = ["tests.support.oidc_provider"]
+
 PASSWORD = "correct horse battery staple"
 # The ``remote`` section for tests whose web servers (tests/support/static_http.py) listen on 127.0.0.1,
 # an address the default configuration refuses to fetch.
