@@ -19,6 +19,9 @@ from openeo_gip.errors import ApiError
 
 log = logging.getLogger(__name__)
 
+# The clock of an identity provider may run ahead of this server's: a token whose "issued at" or "not
+# before" lies up to this far in our future is accepted. Expiry gets no such grace (checked exactly).
+CLOCK_SKEW_SECONDS = 60
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 
 
@@ -78,7 +81,10 @@ class OidcVerifier:
                 audience=audience or None,
                 issuer=[entry.issuer, entry.issuer + "/"],
                 options={"require": ["exp", "iss", "sub"], "verify_aud": bool(audience)},
+                leeway=CLOCK_SKEW_SECONDS,
             )
+            if int(claims["exp"]) <= time.time():
+                raise jwt.ExpiredSignatureError("Signature has expired")
         except jwt.PyJWKClientError as exc:
             raise ApiError(
                 "TokenInvalid", "The token was not signed by a key of the identity provider."
