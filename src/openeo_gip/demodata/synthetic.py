@@ -9,7 +9,9 @@ reader under test.
   down at different times, a forest, bare land, and clouds (with shadows) on some dates.
 - ``write_netcdf_cube``: one netCDF file with a daily air temperature cube (packed int16, scale/offset).
 - ``write_dem``: a single-band float32 GeoTIFF elevation model with nodata.
-- ``write_demo_data``: all three into one data root, with sidecars, as ``make demo`` uses them.
+- ``write_bolzano_demo``: the same kind of Sentinel-2 folder laid out where and when the workflow tests of the
+  official openeo-test-suite look (UTM 32N near Bolzano, June 2022).
+- ``write_demo_data``: all of them into one data root, with sidecars, as ``make demo`` uses them.
 """
 
 from __future__ import annotations
@@ -51,14 +53,17 @@ class Sentinel2Demo:
     bands: list[str] = field(default_factory=lambda: list(S2_BANDS))
     crs: str = S2_CRS
     resolution: float = 10.0
+    origin: tuple[float, float] = S2_ORIGIN  # upper-left corner (x, y) in ``crs``
+    orbit_edge: bool = True  # the first date misses its westmost eighth, as at the edge of an orbit
+    clear_dates: tuple[int, ...] = ()  # numbers of the dates that get no clouds whatever the seed says
 
     @property
     def transform(self) -> Affine:
-        return Affine(self.resolution, 0, S2_ORIGIN[0], 0, -self.resolution, S2_ORIGIN[1])
+        return Affine(self.resolution, 0, self.origin[0], 0, -self.resolution, self.origin[1])
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        west, north = S2_ORIGIN
+        west, north = self.origin
         extent = self.size * self.resolution
         return west, north - extent, west + extent, north
 
@@ -67,7 +72,12 @@ class Sentinel2Demo:
 
     def array(self, band: str, index: int) -> np.ndarray:
         """The stored integers of ``band`` at date number ``index`` (uint16, or uint8 for SCL)."""
-        return _s2_scene(self.size, self.dates[index], index, self.seed)[band]
+        return self.scene(index)[band]
+
+    def scene(self, index: int) -> dict[str, np.ndarray]:
+        """All bands of date number ``index``, as stored."""
+        cloudless = index in self.clear_dates
+        return _s2_scene(self.size, self.dates[index], index, self.seed, self.orbit_edge, cloudless)
 
     def cloud_cover(self, index: int) -> float:
         """Percentage of valid pixels classified as cloud at date number ``index``."""
@@ -94,13 +104,54 @@ def write_sentinel2_demo(
     folder.mkdir(parents=True, exist_ok=True)
     date_list = default_dates(dates) if isinstance(dates, int) else list(dates)
     demo = Sentinel2Demo(folder, size, date_list, seed, blocksize)
-    for index in range(len(date_list)):
-        scene = _s2_scene(size, date_list[index], index, seed)
-        tags = {"CLOUD_COVER": str(_cloud_cover(scene["SCL"])), "PLATFORM": "sentinel-2-synthetic"}
-        for band in S2_BANDS:
-            write_cog(demo.path(band, index), scene[band], demo.transform, S2_CRS, 0, band, blocksize, tags)
+    _write_scenes(demo)
     if sidecar:
         (folder / "collection.toml").write_text(_S2_SIDECAR, encoding="utf-8")
+    return demo
+
+
+def _write_scenes(demo: Sentinel2Demo) -> None:
+    for index in range(len(demo.dates)):
+        scene = demo.scene(index)
+        tags = {"CLOUD_COVER": str(_cloud_cover(scene["SCL"])), "PLATFORM": "sentinel-2-synthetic"}
+        for band in demo.bands:
+            write_cog(
+                demo.path(band, index), scene[band], demo.transform, demo.crs, 0, band, demo.blocksize, tags
+            )
+
+
+# Where the workflow tests of the official openeo-test-suite load Sentinel-2 L2A: x 679720-680680,
+# y 5151080-5151920 in UTM 32N (Bolzano, Italy), June 2022, exactly one scene from 06-01 to 06-03 and
+# scenes in five ISO weeks of June. The grid is 1.2 km square around that box, on Sentinel-2's 10 m grid.
+BOLZANO_ID = "SENTINEL2_L2A_BOLZANO_DEMO"
+BOLZANO_CRS = "EPSG:32632"
+BOLZANO_ORIGIN = (679600.0, 5152100.0)
+BOLZANO_SIZE = 120
+
+
+def bolzano_dates() -> list[dt.date]:
+    """Every third day from 2022-06-01 to 2022-07-04, about the revisit of Sentinel-2A and 2B there."""
+    return default_dates(12, dt.date(2022, 6, 1), 3)
+
+
+def write_bolzano_demo(folder: str | Path, seed: int = 14) -> Sentinel2Demo:
+    """The ``SENTINEL2_L2A_BOLZANO_DEMO`` folder: 120 x 120 pixels, 12 dates, a sidecar saying it is
+    synthetic. The first date (2022-06-01) is cloudless and has no orbit edge, so a one-day load sees land."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    demo = Sentinel2Demo(
+        folder,
+        BOLZANO_SIZE,
+        bolzano_dates(),
+        seed,
+        128,
+        crs=BOLZANO_CRS,
+        origin=BOLZANO_ORIGIN,
+        orbit_edge=False,
+        clear_dates=(0,),
+    )
+    _write_scenes(demo)
+    (folder / "collection.toml").write_text(_BOLZANO_SIDECAR, encoding="utf-8")
     return demo
 
 
@@ -112,6 +163,22 @@ at 10 m in UTM zone 31N. B02, B03, B04, B08 are reflectance x 10000 (nodata 0); 
 classification (4 vegetation, 5 bare, 6 water, 3 cloud shadow, 8/9 clouds).\"\"\"
 license = "CC0-1.0"
 keywords = ["sentinel-2", "synthetic", "demo", "surface reflectance"]
+providers = [{ name = "openeo-gip", roles = ["producer", "host"] }]
+
+[bands.SCL]
+description = "Scene classification"
+"""
+
+_BOLZANO_SIDECAR = """\
+title = "Sentinel-2 L2A near Bolzano, June 2022 (synthetic)"
+description = \"\"\"Synthetic data, not a real Sentinel-2 product: made by openeo-gip so that the workflow \
+tests of the official openEO test suite (openeo-test-suite, `--s2-collection SENTINEL2_L2A_BOLZANO_DEMO`) \
+find Sentinel-2 L2A where they look, 1.2 km square near Bolzano (Italy) in UTM zone 32N at 10 m, every third \
+day from 2022-06-01 to 2022-07-04. The landscape and clouds are invented. B02, B03, B04, B08 are \
+reflectance x 10000 (nodata 0); SCL is the scene classification (4 vegetation, 5 bare, 6 water, \
+3 cloud shadow, 8/9 clouds).\"\"\"
+license = "CC0-1.0"
+keywords = ["sentinel-2", "synthetic", "demo", "surface reflectance", "openeo-test-suite"]
 providers = [{ name = "openeo-gip", roles = ["producer", "host"] }]
 
 [bands.SCL]
@@ -181,7 +248,9 @@ def _landscape(size: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def _s2_scene(size: int, date: dt.date, index: int, seed: int) -> dict[str, np.ndarray]:
+def _s2_scene(
+    size: int, date: dt.date, index: int, seed: int, orbit_edge: bool = True, cloudless: bool = False
+) -> dict[str, np.ndarray]:
     land = _landscape(size, seed)
     doy = date.timetuple().tm_yday
     green = land["amplitude"] * np.exp(-(((doy - land["peak"]) / land["width"]) ** 2))
@@ -192,7 +261,7 @@ def _s2_scene(size: int, date: dt.date, index: int, seed: int) -> dict[str, np.n
     rng = np.random.default_rng([seed, index])
     reflectance = reflectance + rng.normal(0, 0.004, reflectance.shape)
     # Clouds: some dates clear, others partly cloudy; shadows fall a little to the south-east.
-    cloudiness = rng.choice([0.0, 0.0, 0.2, 0.35, 0.5])
+    cloudiness = 0.0 if cloudless else rng.choice([0.0, 0.0, 0.2, 0.35, 0.5])
     opacity = np.clip((_smooth_noise(rng, size, 5) - (1 - cloudiness)) * 4, 0, 1)
     if not cloudiness:
         opacity[:] = 0
@@ -210,7 +279,7 @@ def _s2_scene(size: int, date: dt.date, index: int, seed: int) -> dict[str, np.n
     scl[shadow] = SCL["shadow"]
     scl[cloud] = SCL["cloud_medium"]
     scl[opacity > 0.8] = SCL["cloud_high"]
-    if index == 0:  # an orbit edge: no data in the westmost eighth
+    if orbit_edge and index == 0:  # an orbit edge: no data in the westmost eighth
         dn[:, :, : max(size // 8, 1)] = 0
         scl[:, : max(size // 8, 1)] = SCL["nodata"]
     scene = {band: dn[i] for i, band in enumerate(S2_BANDS[:4])}
@@ -333,9 +402,10 @@ def write_dem(path: str | Path, size: int = 64, resolution: float = 30.0, seed: 
 
 
 def write_demo_data(root: str | Path, *, small: bool = False) -> dict[str, object]:
-    """The demo data root: ``SENTINEL2_L2A_DEMO/``, ``TEMPERATURE_DEMO.nc``, ``DEM_DEMO.tif`` (+ sidecars).
+    """The demo data root: ``SENTINEL2_L2A_DEMO/``, ``SENTINEL2_L2A_BOLZANO_DEMO/``, ``TEMPERATURE_DEMO.nc``,
+    ``DEM_DEMO.tif`` (+ sidecars).
 
-    ``small`` writes tiny versions (64 x 64, 3 dates) for tests."""
+    ``small`` writes tiny versions (64 x 64, 3 dates) for tests, without the Bolzano collection."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     if small:
@@ -346,6 +416,9 @@ def write_demo_data(root: str | Path, *, small: bool = False) -> dict[str, objec
         s2 = write_sentinel2_demo(root / "SENTINEL2_L2A_DEMO")
         temperature = write_netcdf_cube(root / "TEMPERATURE_DEMO.nc", size=128, days=365)
         dem = write_dem(root / "DEM_DEMO.tif", size=1024 * 10 // 30)
+    written: dict[str, object] = {"SENTINEL2_L2A_DEMO": s2}
+    if not small:
+        written[BOLZANO_ID] = write_bolzano_demo(root / BOLZANO_ID)
     (root / "TEMPERATURE_DEMO.toml").write_text(
         'title = "Daily air temperature (synthetic demo)"\nlicense = "CC0-1.0"\n'
         'description = "Synthetic daily 2 m air temperature in kelvin on a 0.01 degree grid."\n',
@@ -356,4 +429,4 @@ def write_demo_data(root: str | Path, *, small: bool = False) -> dict[str, objec
         'description = "Synthetic terrain heights in metres at 30 m, covering the Sentinel-2 demo area."\n',
         encoding="utf-8",
     )
-    return {"SENTINEL2_L2A_DEMO": s2, "TEMPERATURE_DEMO": temperature, "DEM_DEMO": dem}
+    return {**written, "TEMPERATURE_DEMO": temperature, "DEM_DEMO": dem}
