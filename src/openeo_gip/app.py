@@ -14,6 +14,7 @@ from openeo_gip.config import Config
 from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.runtime import build_services
 from openeo_gip.workspace import hide_server_paths
+from openeo_gip.workspace.scratch import remove_abandoned_scratch
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
     # "/files//etc/passwd" must reach the path checks, not be redirected to a merged path.
     app.url_map.merge_slashes = False
     services = build_services(config, upgrade_db=upgrade_db)
+    remove_abandoned_scratch(config)  # left by a server that crashed or was killed
     app.extensions["openeo_gip"] = services
     if services.jobs is not None:
         services.jobs.start()

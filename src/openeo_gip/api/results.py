@@ -6,8 +6,7 @@ Computing and writing is the results pipeline's (``results/``); this module only
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
+import os
 import zipfile
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from openeo_gip.results.pipeline import (
     planned_results,
     write_results,
 )
+from openeo_gip.workspace.scratch import RESULT_PREFIX, scratch_folder
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("results", __name__)
@@ -61,29 +61,34 @@ class SyncResult(MethodView):
         check_size(requests, config.sync.max_pixels)
         cluster = services().cluster
         client = cluster.client() if cluster is not None and needs_cluster(requests) else None
-        config.paths.cache.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="result-", dir=config.paths.cache))
-        try:
+        with scratch_folder(config.paths.cache, RESULT_PREFIX) as folder:
             watch = Watch(deadline=Deadline(config.sync.max_seconds))
             files = write_results(requests, folder, client, watch).files
             copy_results(config, user.id, folder, files, context.exports)
-            response = _send(files, folder, requests[0].format)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
-        return response
+            return _send(files, folder, requests[0].format)
 
 
 def _send(files: list[Path], folder: Path, format_name: str):
-    """One file as it is; several in a ZIP archive, named by their paths below ``folder``."""
+    """One file as it is; several in a ZIP archive, named by their paths below ``folder``.
+
+    The file is sent from an open handle: the caller removes ``folder`` as soon as this returns (waitress
+    never runs a response's close callbacks when it sends a file), and the disk space goes with the handle
+    once the file was sent or the client went away."""
     if len(files) == 1:
-        return send_file(files[0], mimetype=media_type(format_name), download_name=files[0].name)
-    archive = folder / "result.zip"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for path in files:
-            bundle.write(path, path.relative_to(folder).as_posix())
-    return send_file(archive, mimetype="application/zip", download_name="result.zip")
+        path, mimetype = files[0], media_type(format_name)
+    else:
+        path, mimetype = folder / "result.zip", "application/zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for file in files:
+                bundle.write(file, file.relative_to(folder).as_posix())
+    handle = open(path, "rb")  # closed by the WSGI server once sent
+    try:
+        response = send_file(handle, mimetype=mimetype, download_name=path.name)
+        response.content_length = os.fstat(handle.fileno()).st_size
+    except BaseException:
+        handle.close()
+        raise
+    return response
 
 
 blueprint.add_url_rule("/validation", view_func=Validation.as_view("validation"))
