@@ -14,6 +14,7 @@ from werkzeug.wsgi import LimitedStream
 
 from openeo_gip.workspace import files_folder, user_folder
 from openeo_gip.workspace.files import store
+from openeo_gip.workspace.quota import UserQuota
 from tests.conftest import PASSWORD, add_user, bearer_for
 from tests.support.openapi import assert_valid_response
 
@@ -179,7 +180,8 @@ def test_store_keeps_the_old_file_when_the_stream_ends_early(tmp_path):
     target.write_bytes(b"old")
     stream = LimitedStream(io.BytesIO(b"only ten b"), 1000)  # what WSGI servers hand over
     with pytest.raises(Exception):  # noqa: B017 - werkzeug's ClientDisconnected, whatever its base
-        store(root, target, stream, length=1000, staging=tmp_path / "staging", max_file=10**6, free=10**6)
+        quota = UserQuota(tmp_path, limit=10**6)
+        store(root, target, stream, length=1000, staging=tmp_path / "staging", max_file=10**6, quota=quota)
     assert target.read_bytes() == b"old"
     assert list((tmp_path / "staging").iterdir()) == []
 

@@ -10,10 +10,12 @@ from openeo_gip.api.common import page_links, paging, services
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.catalog.private import check_bundle_folder, is_collections_path
 from openeo_gip.errors import ApiError
-from openeo_gip.workspace import files_folder, storage_used, user_folder
+from openeo_gip.workspace import files_folder, user_folder
 from openeo_gip.workspace.bundles import bundle_folder_name, receive_bundle
 from openeo_gip.workspace.files import delete, list_files, store
 from openeo_gip.workspace.paths import checked_parts, resolve_in
+from openeo_gip.workspace.quota import user_quota
+from openeo_gip.workspace.scratch import STAGING
 
 blueprint = Blueprint("files", __name__)
 
@@ -74,16 +76,15 @@ class FileItem(MethodView):
                 _collections_changed(user.id)
             return jsonify(info.to_dict())
         replaced = target.stat().st_size if target.is_file() else 0
-        free = config.quota.storage_bytes - storage_used(config, user.id) + replaced
         try:
             info = store(
                 root,
                 target,
                 request.stream,
                 length=request.content_length,
-                staging=user_folder(config, user.id) / ".uploads",
+                staging=user_folder(config, user.id) / STAGING,
                 max_file=config.quota.file_bytes,
-                free=free,
+                quota=user_quota(config, user.id, freed=replaced),
             )
         except ClientDisconnected as exc:
             raise ApiError("FileContentInvalid", "The upload was cut off; nothing was stored.") from exc

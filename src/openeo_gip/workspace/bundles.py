@@ -26,9 +26,11 @@ from typing import BinaryIO
 
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
-from openeo_gip.workspace import files_folder, folder_size, storage_used, user_folder
+from openeo_gip.workspace import files_folder, folder_size, user_folder
 from openeo_gip.workspace.files import FileInfo, check_place, describe, storage_failure, store
 from openeo_gip.workspace.paths import checked_parts
+from openeo_gip.workspace.quota import user_quota
+from openeo_gip.workspace.scratch import STAGING, scratch_folder
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 SIDECAR = "collection.toml"
@@ -269,29 +271,22 @@ def receive_bundle(
     """Store an uploaded bundle in the staging folder, unpack it to ``collections/NAME/`` within the
     user's quota, then drop the archive. The answer describes the collection's folder."""
     root = files_folder(config, user_id)
-    staging = user_folder(config, user_id) / ".uploads"
     destination = root / "collections" / name
     check_place(root, destination, folder=True)  # before any byte is received
-    replaced = folder_size(destination)
-    free = config.quota.storage_bytes - storage_used(config, user_id) + replaced
-    archive = staging / f"bundle-{uuid.uuid4().hex}.archive"
+    quota = user_quota(config, user_id, freed=folder_size(destination))
+    # The archive and its unpacked content stay in one scratch folder of the staging, removed at the end.
     try:
-        store(
-            staging,
-            archive,
-            stream,
-            length=length,
-            staging=staging,
-            max_file=config.quota.file_bytes,
-            free=free,
-        )
-        limits = Limits(
-            max_bytes=config.quota.bundle_bytes,
-            free=free - archive.stat().st_size,  # the archive is still stored while unpacking
-            max_members=config.quota.bundle_members,
-        )
-        total = unpack_bundle(archive, destination, staging=staging, limits=limits, check=check)
-    finally:
-        archive.unlink(missing_ok=True)
+        with scratch_folder(user_folder(config, user_id) / STAGING, "bundle-") as work:
+            archive = work / "bundle.archive"
+            max_file = config.quota.file_bytes
+            store(work, archive, stream, length=length, staging=work, max_file=max_file, quota=quota)
+            limits = Limits(
+                max_bytes=config.quota.bundle_bytes,
+                free=quota.free(),  # the archive is still stored while unpacking, and counted
+                max_members=config.quota.bundle_members,
+            )
+            total = unpack_bundle(archive, destination, staging=work, limits=limits, check=check)
+    except OSError as exc:  # making or removing the scratch folder: the server's storage
+        raise storage_failure(exc) from exc
     info = describe(root, destination)
     return FileInfo(info.path, total, info.modified)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
-from openeo_gip.workspace import files_folder, storage_used, user_folder
+from openeo_gip.workspace import files_folder, user_folder
 from openeo_gip.workspace.files import FileInfo, check_place, describe
 from openeo_gip.workspace.paths import resolve_in
+from openeo_gip.workspace.quota import user_quota
+from openeo_gip.workspace.scratch import STAGING, scratch_folder
 
 # The identifier of the one workspace, as ``export_workspace`` names it.
 FILES_WORKSPACE = "files"
@@ -41,35 +42,29 @@ def copy_into_files(
         check_place(root, copy)
     needed = sum(file.stat().st_size for file, _ in pairs)
     replaced = sum(copy.stat().st_size for _, copy in pairs if copy.is_file())
-    free = config.quota.storage_bytes - storage_used(config, user_id) + replaced
-    if needed > free:
-        raise ApiError(
-            "StorageQuotaExceeded",
-            f"Copying {needed:,} bytes of results to your files would exceed your storage quota "
-            f"({max(free, 0):,} bytes left).",
-        )
-    staging = user_folder(config, user_id) / ".uploads"  # where uploads are received too: not listed
-    try:
-        staging.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _copy_failed(exc, 0, len(pairs)) from exc
+    quota = user_quota(config, user_id, freed=replaced)
     copied: list[FileInfo] = []
-    for file, copy in pairs:
-        temporary = None
-        try:
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            # Copied aside first, then renamed into place: a listing never shows half a file.
-            handle, temporary = tempfile.mkstemp(dir=staging, prefix="export-", suffix=".part")
-            os.close(handle)
-            shutil.copyfile(file, temporary)
-            os.replace(temporary, copy)
-        except BaseException as exc:
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)
-            if not isinstance(exc, OSError):
-                raise
-            raise _copy_failed(exc, len(copied), len(pairs)) from exc
-        copied.append(describe(root, copy))
+    try:
+        with scratch_folder(user_folder(config, user_id) / STAGING, "export-") as work:
+            # Reserved in one step before any copy: concurrent uploads and copies see it (quota.py).
+            with open(work / "reserved", "wb") as reservation:
+                try:
+                    quota.reserve(reservation.fileno(), 0, needed)
+                except ApiError:
+                    raise ApiError(
+                        "StorageQuotaExceeded",
+                        f"Copying {needed:,} bytes of results to your files would exceed your storage "
+                        f"quota ({max(quota.free(), 0):,} bytes left).",
+                    ) from None
+                for file, copy in pairs:
+                    # Copied aside first, then renamed into place: a listing never shows half a file.
+                    temporary = work / "copy.part"
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(file, temporary)
+                    os.replace(temporary, copy)
+                    copied.append(describe(root, copy))
+    except OSError as exc:
+        raise _copy_failed(exc, len(copied), len(pairs)) from exc
     return copied
 
 

@@ -11,8 +11,12 @@ from typing import BinaryIO
 
 from openeo_gip.errors import ApiError
 from openeo_gip.model.dates import rfc3339
+from openeo_gip.workspace.quota import UserQuota
+from openeo_gip.workspace.scratch import hold
 
 CHUNK = 1024 * 1024
+# Without a Content-Length an upload reserves quota in steps of this many bytes ahead of what it wrote.
+RESERVE_STEP = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,33 +60,39 @@ def store(
     length: int | None,
     staging: Path,
     max_file: int,
-    free: int,
+    quota: UserQuota,
 ) -> FileInfo:
     """Write ``stream`` to ``target`` atomically: until the last byte arrived and fit, the old file (or
-    nothing) stays in place. ``free`` is the quota left counting the file being replaced as free."""
+    nothing) stays in place. The bytes are reserved in ``quota`` before they are written (all of them
+    when ``length`` is known, step by step otherwise), so concurrent uploads cannot pass it together."""
     check_place(root, target)  # refused before any byte is received, not when moving it in place
-    limit = min(max_file, free)
-    if length is not None and length > limit:
-        raise _too_large(length, max_file)
+    if length is not None and length > max_file:
+        raise ApiError("FileSizeExceeded", size=max_file)
     try:
         staging.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=staging, suffix=".part")
     except OSError as exc:
         raise storage_failure(exc) from exc
     try:
-        written = 0
         with os.fdopen(handle, "wb") as out:
+            hold(handle)  # in use: a server starting meanwhile leaves it (workspace/scratch.py)
+            reserved = quota.reserve(handle, 0, length) if length is not None else 0
+            written = 0
             while chunk := stream.read(CHUNK):
                 written += len(chunk)
-                if written > limit:
-                    raise _too_large(written, max_file)
+                if written > max_file:
+                    raise ApiError("FileSizeExceeded", size=max_file)
+                if written > reserved:
+                    wanted = min(written + RESERVE_STEP, max_file)
+                    reserved = quota.reserve(handle, reserved, wanted, needed=written)
                 out.write(chunk)
             out.flush()
-            os.fsync(out.fileno())
-        if length is not None and written != length:
-            raise ApiError("FileContentInvalid", f"The upload ended after {written} of {length} bytes.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temporary, target)
+            os.ftruncate(handle, written)  # give back what was reserved and not used
+            os.fsync(handle)
+            if length is not None and written != length:
+                raise ApiError("FileContentInvalid", f"The upload ended after {written} of {length} bytes.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)  # while still held: never taken for abandoned
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(exc, OSError):  # the server's storage (a full disk...)
@@ -113,12 +123,6 @@ def storage_failure(exc: OSError) -> ApiError:
     """``StorageFailure`` for a fault of the server's storage (a full disk...) while storing."""
     reason = exc.strerror or type(exc).__name__
     return ApiError("StorageFailure", f"Storing the file failed ({reason}); nothing was stored.")
-
-
-def _too_large(size: int, max_file: int) -> ApiError:
-    if size > max_file:
-        return ApiError("FileSizeExceeded", size=max_file)
-    return ApiError("StorageQuotaExceeded")
 
 
 def delete(root: Path, target: Path) -> None:
