@@ -84,6 +84,14 @@ class AuthConfig(_Section):
     oidc_providers: list[OidcProvider] = []
     # How long discovered OIDC metadata and keys are kept before they are fetched again.
     oidc_cache_seconds: int = Field(3600, ge=0)
+    # Password logins (auth/throttle.py): after this many failures within the window, an account name or
+    # a client address is refused (HTTP 429) until its oldest failure leaves the window. A class behind
+    # one NAT address shares the address count: keep that one larger.
+    login_failures_per_account: int = Field(10, ge=1)
+    login_failures_per_address: int = Field(50, ge=1)
+    login_window_seconds: float = Field(300.0, gt=0)
+    # Password checks (argon2, 64 MiB and tens of milliseconds each) run at once; others wait their turn.
+    password_checks_at_once: int = Field(2, ge=1)
 
 
 class QuotaConfig(_Section):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openeo_gip.auth.oidc import OidcVerifier
+from openeo_gip.auth.throttle import LoginThrottle
 from openeo_gip.catalog.catalog import Catalog
 from openeo_gip.config import Config
 from openeo_gip.db import Database
@@ -27,6 +28,8 @@ class Services:
     oidc: OidcVerifier | None
     # The finished jobs' results as load_result, load_stac and load_url read them (jobs/finished_results.py).
     job_results: FinishedResults
+    # Throttles password logins per account and address (auth/throttle.py); ``None`` in a worker.
+    logins: LoginThrottle | None = None
     # The Dask cluster results are computed on; started on first use (engine/cluster.py).
     cluster: DaskCluster | None = None
     # The collections (catalog/catalog.py): scanned at start where files changed, then served from memory.
@@ -70,6 +73,7 @@ def build_services(
         if serve_logins
         else None,
         job_results=FinishedResults(config, db),
+        logins=LoginThrottle(config.auth) if serve_logins else None,
         cluster=DaskCluster(config.dask),
         catalog=Catalog.from_config(config),
     )

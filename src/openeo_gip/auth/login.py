@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
 
 from openeo_gip.auth.passwords import verify_password
@@ -23,9 +23,12 @@ def _services():
 def _check_password(name: str, password: str) -> User | None:
     if not name:
         return None
-    user = accounts.find_user(_services().db, name)
-    if verify_password(user.password_hash if user else None, password):
-        return user
+    # Throttled names and addresses are refused before the (costly) hashing.
+    with _services().logins.attempt(name, request.remote_addr or "") as succeeded:
+        user = accounts.find_user(_services().db, name)
+        if verify_password(user.password_hash if user else None, password):
+            succeeded()
+            return user
     raise ApiError("CredentialsInvalid")
 
 
