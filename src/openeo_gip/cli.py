@@ -11,6 +11,7 @@ import click
 from openeo_gip.auth.passwords import hash_password
 from openeo_gip.config import Config, ConfigError, default_config_text, load_config
 from openeo_gip.db import Database, accounts
+from openeo_gip.workspace import remove_user_folder
 
 # The configuration `make demo` writes: used when no other is named, so that `openeo-gip user add` run
 # where the demo was made acts on the demo's database rather than on a new one in the current folder.
@@ -148,10 +149,16 @@ def user_list(ctx: click.Context) -> None:
 @click.argument("name")
 @click.pass_context
 def user_remove(ctx: click.Context, name: str) -> None:
-    """Delete account NAME and its tokens."""
-    if not accounts.remove_user(_database(ctx), name):
+    """Delete account NAME with all its data: tokens, batch jobs and their results, user-defined processes
+    and uploaded files. Nothing is archived; copy the user's folder first to keep it."""
+    removed = accounts.remove_user(_database(ctx), name)
+    if removed is None:
         raise click.ClickException(f"no user {name}")
-    click.echo(f"removed user {name}")
+    folder, size = remove_user_folder(_load(ctx), removed.id)
+    click.echo(
+        f"removed user {name}: {removed.jobs} job(s), {removed.processes} process(es) and the folder "
+        f"{folder} ({size:,} bytes of files and results) deleted"
+    )
 
 
 @user.command("passwd")

@@ -7,13 +7,14 @@ It never sees a secret: passwords arrive hashed (auth/passwords.py) and tokens a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openeo_gip.db.database import Database
-from openeo_gip.db.models import Token, User, utcnow
+from openeo_gip.db.models import Job, ProcessGraph, Token, User, utcnow
 
 
 def get_user(db: Database, user_id: str) -> User | None:
@@ -42,14 +43,27 @@ def add_user(db: Database, name: str, password_hash: str, roles: Iterable[str] =
     return user
 
 
-def remove_user(db: Database, name: str) -> bool:
-    """Delete an account with its tokens; False when there is none of that name."""
+@dataclass(frozen=True)
+class RemovedUser:
+    id: str
+    jobs: int
+    processes: int
+
+
+def remove_user(db: Database, name: str) -> RemovedUser | None:
+    """Delete an account; its tokens, batch jobs (with their logs) and user-defined processes go with it
+    (the foreign keys cascade). What went; ``None`` when there is no account of that name."""
     with db.session() as session:
         user = session.scalar(select(User).where(User.name == name))
         if user is None:
-            return False
+            return None
+        removed = RemovedUser(
+            user.id,
+            jobs=session.scalar(select(func.count()).where(Job.user_id == user.id)),
+            processes=session.scalar(select(func.count()).where(ProcessGraph.user_id == user.id)),
+        )
         session.delete(user)
-    return True
+    return removed
 
 
 def set_password(db: Database, name: str, password_hash: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -53,3 +54,11 @@ def folder_size(folder: Path) -> int:
 def storage_used(config: Config, user_id: str) -> int:
     """Bytes the user's files take (regular files only; links are not followed)."""
     return folder_size(user_folder(config, user_id))
+
+
+def remove_user_folder(config: Config, user_id: str) -> tuple[Path, int]:
+    """Delete the user's folder (uploads, job results, staging); the folder and the bytes it held."""
+    folder = user_folder(config, user_id)
+    size = folder_size(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder, size
