@@ -304,10 +304,37 @@ def _order_of(values: list, asc: bool, nodata: Any) -> list[int]:
     return ordered + missing if nodata else missing + ordered
 
 
+def _positions(values: np.ndarray, asc: bool, nodata: Any) -> np.ndarray:
+    """``order`` of every array along the last axis at once. Without ``nodata`` the positions of no-data
+    are left out: each array's positions come first and no-data fills its end, so that the arrays of all
+    pixels keep one length."""
+    keys = values.astype(np.float64)
+    missing = np.isnan(keys)
+    keys = np.where(missing, 0.0, keys if asc else -keys)
+    first = missing if nodata is not False else ~missing  # lexsort's last key sorts first: False before True
+    positions = np.lexsort((keys, first), axis=-1)
+    if nodata is not None or values.dtype.kind != "f":
+        return positions
+    tail = np.arange(values.shape[-1]) >= values.shape[-1] - missing.sum(axis=-1, keepdims=True)
+    return np.where(tail, np.nan, positions)
+
+
 @process()
-def order(data: Any, asc: bool = True, nodata: Any = None) -> list[int]:
+def order(data: Any, asc: bool = True, nodata: Any = None) -> Any:
     if is_cube_view(data):
-        raise invalid("order", "data", "ordering the arrays of a data cube is not supported")
+        cube = whole_along(data.data, data.dim)
+        # Integer cubes hold no no-data, so their positions stay integers; float ones may end in no-data.
+        dtype = np.float64 if nodata is None and cube.dtype.kind == "f" else np.int64
+        positions = xr.apply_ufunc(
+            _positions,
+            cube,
+            input_core_dims=[[data.dim]],
+            output_core_dims=[[data.dim]],
+            kwargs={"asc": asc, "nodata": nodata},
+            dask="parallelized",
+            output_dtypes=[dtype],
+        )
+        return ArrayView(positions.transpose(*cube.dims).drop_vars(data.dim, errors="ignore"), data.dim)
     return _order_of(plain_values(data), asc, nodata)
 
 
