@@ -148,3 +148,27 @@ def test_aggregate_temporal_period_errors():
     with pytest.raises(ApiError) as error:
         aggregate_temporal_period(two_times, "month", mean_reducer())
     assert error.value.code == "TooManyDimensions"
+
+
+def test_apply_dimension_into_an_existing_target_dimension_of_one_label():
+    # Quantiles of each time series go into `bands`, which exists with one label: the label is replaced
+    # by the numbered values and `t` is gone, as the definition describes for an existing target.
+    cube = make_cube().isel(bands=[1])
+
+    def first_and_last(data, context=None):
+        view = data.data
+        return xr.concat([view.isel({data.dim: 0}), view.isel({data.dim: -1})], dim=data.dim)
+
+    out = apply_dimension(cube, Callback(first_and_last), "t", target_dimension="bands")
+    assert out.dims == ("bands", "y", "x")
+    assert list(out["bands"].values) == [0, 1]
+    np.testing.assert_array_equal(out.isel(bands=0).values, cube.isel(t=0, bands=0).values)
+    np.testing.assert_array_equal(out.isel(bands=1).values, cube.isel(t=-1, bands=0).values)
+    assert out.rio.crs == cube.rio.crs
+
+
+def test_apply_dimension_into_an_existing_target_dimension_of_several_labels_is_refused():
+    with pytest.raises(ApiError) as error:
+        apply_dimension(make_cube(), mean_reducer(), "t", target_dimension="bands")
+    assert error.value.code == "ProcessParameterInvalid"
+    assert "has 3 labels" in error.value.message

@@ -76,7 +76,7 @@ def apply_dimension(
     require_dimension(cube, dimension)
     target = target_dimension or dimension
     if target != dimension and target in cube.dims:
-        raise invalid("apply_dimension", "target_dimension", f"the cube already has a dimension '{target}'")
+        cube = _without_single_label(cube, target)
     values = _as_array_along(process(data=ArrayView(cube, dimension), context=context), cube, dimension)
     count = values.sizes[dimension]
     values = values.drop_vars(_coords_along(values, dimension), errors="ignore")
@@ -86,9 +86,25 @@ def apply_dimension(
         values = values.assign_coords({dimension: np.arange(count)})
     if target != dimension:
         values = values.rename({dimension: target})
-    order = [target if dim == dimension else dim for dim in cube.dims]
+    if target in data.dims:  # the target keeps its place (the source's, when it is the source)
+        order = [dim for dim in data.dims if dim == target or dim != dimension]
+    else:  # a new target takes the place of the source
+        order = [target if dim == dimension else dim for dim in data.dims]
     order += [dim for dim in values.dims if dim not in order]
     return keep_metadata(values.transpose(*order), cube)
+
+
+def _without_single_label(cube: xr.DataArray, target: str) -> xr.DataArray:
+    """An existing target dimension of one label is where the computed values go: its label is replaced by
+    the values' numbers. With several labels each one would bring its own values, more than fit in it."""
+    if cube.sizes[target] != 1:
+        raise invalid(
+            "apply_dimension",
+            "target_dimension",
+            f"the cube's dimension '{target}' has {cube.sizes[target]} labels; a target dimension that "
+            "exists must have a single label (reduce it first, or name a new dimension)",
+        )
+    return cube.isel({target: 0}, drop=True).drop_vars(_coords_along(cube, target), errors="ignore")
 
 
 def _as_array_along(result: Any, cube: xr.DataArray, dimension: str) -> xr.DataArray:
