@@ -109,3 +109,19 @@ def test_trim_cube_removes_empty_borders_and_empty_labels():
         and out.sizes["x"] == cube.sizes["x"] - 1
     )
     np.testing.assert_array_equal(out.values, cube.values[[0, 2, 3]][:, [0, 2]][:, :, 1:, :-1])
+
+
+def test_add_dimension_of_type_temporal_takes_a_date():
+    cube = make_cube().isel(t=0, drop=True)
+    added = add_dimension(cube, "t", "2022-06-01T10:00:00+02:00", type="temporal")
+    assert dimension_labels(added, "t") == ["2022-06-01T08:00:00Z"]
+    np.testing.assert_array_equal(added.isel(t=0).values, cube.values)
+
+
+@pytest.mark.parametrize("label", ["first", "June", "2022-13-45", 7, 1.5])
+def test_add_dimension_of_type_temporal_refuses_a_label_that_is_no_date(label):
+    # A 500 (a date parse error) for "first"; "June", 7 and 1.5 became the years 1 and 1970.
+    with pytest.raises(ApiError) as error:
+        add_dimension(make_cube().isel(t=0, drop=True), "t", label, type="temporal")
+    assert error.value.code == "ProcessParameterInvalid"
+    assert repr(label) in error.value.message

@@ -19,23 +19,29 @@ from openeo_gip.processes.cube.common import (
     require_dimension,
     to_timestamp,
 )
-from openeo_gip.processes.errors import process_error
+from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
 
 # An openEO date or date-time (RFC 3339) starts with its full date; pandas alone would also read "June".
 _DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _as_date(value: Any) -> np.datetime64 | None:
+    """``value`` as a timestamp when it is an openEO date or date-time, else None."""
+    if isinstance(value, str) and _DATE_START.match(value):
+        try:
+            return np.datetime64(to_timestamp(value))
+        except ValueError:
+            return None
+    return None
+
+
 def _as_label(cube: xr.DataArray, dimension: str, value: Any) -> Any:
     """A label as the user wrote it, in the type the cube stores for ``dimension``: a date of a temporal
     dimension becomes a timestamp, any other label (a time label may be renamed to any string or number)
     stays as written."""
-    if is_temporal(cube, dimension) and isinstance(value, str) and _DATE_START.match(value):
-        try:
-            return np.datetime64(to_timestamp(value))
-        except ValueError:
-            return value
-    return value
+    date = _as_date(value) if is_temporal(cube, dimension) else None
+    return value if date is None else date
 
 
 @process()
@@ -102,7 +108,11 @@ def add_dimension(data: xr.DataArray, name: str, label: Any, type: str = "other"
     cube = require_cube(data, "add_dimension")
     if name in cube.dims:
         raise process_error("DimensionExists", f"The data cube already has a dimension '{name}'.")
-    value = np.datetime64(to_timestamp(label)) if type == "temporal" else label
+    value = label
+    if type == "temporal":
+        value = _as_date(label)
+        if value is None:  # a temporal dimension is labelled by dates, else it would not be one
+            raise invalid("add_dimension", "label", f"{label!r} is no date or date-time (as 2022-06-01)")
     return cube.expand_dims({name: [value]})
 
 
