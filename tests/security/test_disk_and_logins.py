@@ -145,6 +145,7 @@ def test_password_guessing_is_throttled_per_account_and_address(hostile_server):
     body = assert_openeo_error(refused, 429, "TooManyRequests")
     assert 0 < int(refused.headers["Retry-After"]) <= WINDOW
     assert "try again" in body["message"]
+    assert "login: account 'carol' reached" in server.log_text()  # the administrator sees it
     # The account is refused from everywhere, even with its right password; other accounts are not.
     assert_openeo_error(_login(here, server, "carol", PASSWORD), 429, "TooManyRequests")
     started = time.monotonic()

@@ -11,6 +11,7 @@ milliseconds of a core and 64 MiB), so a flood of logins from many addresses can
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -21,6 +22,8 @@ from contextlib import contextmanager
 from openeo_gip.config import AuthConfig
 from openeo_gip.errors import ApiError
 
+log = logging.getLogger(__name__)
+
 # Past this many names and addresses with failures, expired ones are dropped before another is added.
 _PRUNE_ABOVE = 10_000
 # A login waits at most this long for its turn to hash; then the server is busy (503).
@@ -28,13 +31,12 @@ _WAIT_SECONDS = 5.0
 
 
 class LoginThrottle:
-    def __init__(self, config: AuthConfig, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, config: AuthConfig):
         self.window = config.login_window_seconds
         self.limits = {
             "account": config.login_failures_per_account,
             "address": config.login_failures_per_address,
         }
-        self.clock = clock
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
         self._hashing = threading.BoundedSemaphore(config.password_checks_at_once)
@@ -45,7 +47,7 @@ class LoginThrottle:
         either is throttled. Yields ``succeeded``, to be called when the password was right."""
         account, client = ("account", name), ("address", address)
         with self._lock:
-            now = self.clock()
+            now = time.monotonic()
             wait = max(self._wait(account, now), self._wait(client, now))
             if wait > 0:
                 raise too_many_logins(wait)
@@ -75,7 +77,12 @@ class LoginThrottle:
             ]
             for old in expired:
                 del self._failures[old]
-        self._failures.setdefault(key, deque()).append(now)
+        times = self._failures.setdefault(key, deque())
+        times.append(now)
+        if len(times) == self.limits[key[0]]:  # once per lock, not once per refused request
+            log.warning(
+                "login: %s %r reached %d attempts within %g s; refused for now", *key, len(times), self.window
+            )
 
     def _succeeded(self, account: tuple[str, str], client: tuple[str, str], started: float) -> None:
         """A right password: the account's failures go; its address loses only this attempt."""
