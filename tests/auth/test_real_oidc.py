@@ -87,6 +87,18 @@ def test_client_credentials_login_runs_a_process(uni_server, oidc_provider, clie
     assert connection.execute(ADD) == 8
 
 
+def test_authenticate_oidc_takes_client_credentials_from_the_environment(
+    uni_server, oidc_provider, client_home, monkeypatch
+):
+    """How CI jobs and the official test suite log in: no secret in the code."""
+    monkeypatch.setenv("OPENEO_AUTH_METHOD", "client_credentials")
+    monkeypatch.setenv("OPENEO_AUTH_PROVIDER_ID", "uni")
+    monkeypatch.setenv("OPENEO_AUTH_CLIENT_ID", oidc_provider.robot.id)
+    monkeypatch.setenv("OPENEO_AUTH_CLIENT_SECRET", oidc_provider.robot.secret)
+    connection = _connect(uni_server).authenticate_oidc()
+    assert connection.describe_account()["name"] == "gip-robot@uni"
+
+
 def test_device_code_login_with_a_refresh_token(uni_server, oidc_provider, client_home):
     """The client shows an address; the person opens it, signs in and consents; the client, polling,
     gets its tokens. The refresh token it stores logs in again later without the person."""
