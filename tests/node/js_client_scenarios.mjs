@@ -4,6 +4,8 @@
 //
 // Prints one JSON object on stdout: the result of each scenario by name, or {"error": {...}} where the
 // client threw. Files (results, downloads) go to WORKDIR; the Python test checks their values.
+// The OIDC scenario logs in as the confidential client OPENEO_OIDC_CLIENT_ID (OPENEO_OIDC_CLIENT_SECRET)
+// of the provider the server lists as OPENEO_OIDC_PROVIDER.
 import fs from 'node:fs';
 import path from 'node:path';
 import { OpenEO } from '@openeo/js-client';
@@ -27,6 +29,12 @@ function errorOf(error) {
     code: error.code || null,
     message: String(error.message),
   };
+}
+
+async function readText(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function saveStream(stream, name) {
@@ -78,6 +86,20 @@ const scenarios = {
       refused = errorOf(error);
     }
     return { authenticated: con.isAuthenticated(), user_id: account.user_id, wrong_password: refused };
+  },
+
+  // The client credentials grant, which the JS client supports in every environment (Node too).
+  async oidc_login() {
+    const con = await OpenEO.connect(url);
+    const providers = await con.listAuthProviders();
+    const provider = providers.find(p => p.getType() === 'oidc' && p.getProviderId() === process.env.OPENEO_OIDC_PROVIDER);
+    provider.setGrant('client_credentials');
+    provider.setClientId(process.env.OPENEO_OIDC_CLIENT_ID);
+    provider.setClientSecret(process.env.OPENEO_OIDC_CLIENT_SECRET);
+    await provider.login();
+    const account = await con.describeAccount();
+    const result = await con.computeResult({ sum: { process_id: 'add', arguments: { x: 3, y: 5 }, result: true } });
+    return { account: account.name, sum: JSON.parse(await readText(result.data)) };
   },
 
   async discovery() {

@@ -29,9 +29,18 @@ DEMO_SIZE = 64
 class ServerProcess:
     """``openeo-gip serve`` on a free loopback port, with a SQLite database, the tiny demo data and users.
 
-    ``sections`` are config sections written into its config.toml (``{"udf": {"cpu_seconds": 5}}``)."""
+    ``sections`` are config sections written into its config.toml (``{"udf": {"cpu_seconds": 5}}``);
+    ``config_text`` is TOML added after them, for what a section of plain keys cannot say (arrays of
+    tables such as ``[[auth.oidc_providers]]``)."""
 
-    def __init__(self, folder: Path, users=("alice", "bob"), sections: dict | None = None, demo_data=True):
+    def __init__(
+        self,
+        folder: Path,
+        users=("alice", "bob"),
+        sections: dict | None = None,
+        demo_data=True,
+        config_text: str = "",
+    ):
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -50,6 +59,7 @@ class ServerProcess:
         for name, values in (sections or {}).items():
             self.sections[name] = {**self.sections.get(name, {}), **values}
         self.demo_data = demo_data
+        self.config_text = config_text
         self.log = folder / "server.log"
         self._process: subprocess.Popen | None = None
         self._tokens: dict[str, dict[str, str]] = {}
@@ -64,7 +74,7 @@ class ServerProcess:
         for section, values in self.sections.items():
             lines.append(f"[{section}]")
             lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]  # JSON is TOML here
-        self.config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.config_file.write_text("\n".join(lines) + "\n" + self.config_text, encoding="utf-8")
         if self.demo_data:
             synthetic.write_demo_data(self.folder / "data", small=True)
         db = Database(self.sections["database"]["url"])

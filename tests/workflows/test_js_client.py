@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ import requests
 from openeo_gip.demodata import synthetic
 from tests.conftest import PASSWORD
 from tests.support import python_client_scenarios
+from tests.support.oidc_provider import RealOidcProvider
+from tests.support.python_client_scenarios import OidcLogin
 from tests.support.results import all_nan_is_fine, read_tif, source
 from tests.support.server_process import ServerProcess
 
@@ -45,31 +48,43 @@ class Site:
     results: dict[str, dict[str, dict]]  # client -> scenario -> what the client returned
 
 
-def run_js_client(url: str, user: str, workdir: Path, names: list[str]) -> dict[str, dict]:
+def run_js_client(url: str, user: str, workdir: Path, names: list[str], oidc: OidcLogin) -> dict[str, dict]:
     if shutil.which("node") is None or not (NODE_FOLDER / "node_modules" / "@openeo" / "js-client").is_dir():
         pytest.fail("Node.js and the openEO JS client are needed: run `make node-deps`")
     command = ["node", str(JS_SCENARIOS), url, user, PASSWORD, str(workdir), *names]
-    finished = subprocess.run(command, cwd=NODE_FOLDER, capture_output=True, text=True, timeout=180)
+    environ = {
+        **os.environ,
+        "OPENEO_OIDC_PROVIDER": oidc.provider_id,
+        "OPENEO_OIDC_CLIENT_ID": oidc.client_id,
+        "OPENEO_OIDC_CLIENT_SECRET": oidc.client_secret,
+    }
+    finished = subprocess.run(
+        command, cwd=NODE_FOLDER, env=environ, capture_output=True, text=True, timeout=180
+    )
     assert finished.returncode == 0, finished.stderr
     return json.loads(finished.stdout)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Site:
+def site(tmp_path_factory, oidc_provider: RealOidcProvider) -> Site:
+    """The server, with passwords and the real OpenID provider as the university's sign-on ``uni``."""
     folder = tmp_path_factory.mktemp("js-client")
     s2 = synthetic.write_sentinel2_demo(folder / "data" / "S2", size=64, dates=DATES, blocksize=32)
     for name in EXTRA_COLLECTIONS:
         synthetic.write_dem(folder / "data" / f"{name}.tif", size=8)
-    with ServerProcess(folder, demo_data=False) as server:
+    robot = OidcLogin("uni", oidc_provider.robot.id, oidc_provider.robot.secret)
+    with ServerProcess(folder, demo_data=False, config_text=oidc_provider.toml("uni")) as server:
         names = list(python_client_scenarios.SCENARIOS)
         results = {}
         for client, user in USERS.items():
             workdir = folder / client
             workdir.mkdir()
             if client == "js":
-                results[client] = run_js_client(server.url, user, workdir, names + JS_ONLY_SCENARIOS)
+                results[client] = run_js_client(server.url, user, workdir, names + JS_ONLY_SCENARIOS, robot)
             else:
-                results[client] = python_client_scenarios.run(server.url, user, PASSWORD, workdir, names)
+                results[client] = python_client_scenarios.run(
+                    server.url, user, PASSWORD, workdir, names, robot
+                )
         yield Site(server, s2, results)
 
 
@@ -99,7 +114,7 @@ def test_capabilities(site, client):
     assert result["api_version"] == "1.2.0"
     assert result["backend_version"] == requests.get(site.server.url, timeout=30).json()["backend_version"]
     assert {"gtiff", "netcdf", "json"} <= {name.lower() for name in result["output_formats"]}
-    assert "basic" in result["auth_providers"]
+    assert sorted(result["auth_providers"]) == ["basic", "oidc"]
     if client == "js":  # the JS client derives what it may call from the endpoints of GET /
         assert all(result["features"].values()), result["features"]
 
@@ -112,6 +127,14 @@ def test_basic_login(site, client):
     assert result["user_id"] == me["user_id"]
     assert result["wrong_password"]["status"] == 403
     assert result["wrong_password"]["code"] == "CredentialsInvalid"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_oidc_client_credentials_login(site, client):
+    result = outcome(site, client, "oidc_login")
+    # the account of the provider's client, made at its first login, runs a process
+    assert result["account"] == "gip-robot@uni"
+    assert result["sum"] == 8
 
 
 @pytest.mark.parametrize("client", CLIENTS)
