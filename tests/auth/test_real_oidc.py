@@ -21,6 +21,7 @@ from openeo_gip.db import User
 from tests.conftest import make_config
 from tests.support.live_server import LiveServer
 from tests.support.oidc_provider import running_oidc_provider, sign_in
+from tests.support.server_process import assert_openeo_error
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +48,8 @@ def uni_server(tmp_path_factory, oidc_provider, hasty_provider):
         live.app = app
         yield live
     services = app.extensions["openeo_gip"]
+    if services.jobs is not None:
+        services.jobs.stop()
     services.cluster.close()
     services.db.dispose()
 
@@ -65,11 +68,6 @@ def _connect(server) -> openeo.Connection:
 def _me(server, token: str, provider_id: str = "uni") -> requests.Response:
     headers = {"Authorization": f"Bearer oidc/{provider_id}/{token}"}
     return requests.get(server.url + "/me", headers=headers, timeout=30)
-
-
-def _assert_refused(response: requests.Response) -> None:
-    assert response.status_code == 403, response.text
-    assert response.json()["code"] == "TokenInvalid"
 
 
 def _accounts(server) -> list[str]:
@@ -141,7 +139,7 @@ def test_tampered_token_is_refused(uni_server, oidc_provider):
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["sub"] = "someone-else"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    _assert_refused(_me(uni_server, f"{header}.{forged}.{signature}"))
+    assert_openeo_error(_me(uni_server, f"{header}.{forged}.{signature}"), 403, "TokenInvalid")
     assert "someone-else" not in _accounts(uni_server)
 
 
@@ -149,7 +147,7 @@ def test_token_for_another_audience_is_refused(uni_server, oidc_provider):
     token = oidc_provider.client_credentials_token(resource=oidc_provider.other_audience)
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
     assert claims["aud"] == oidc_provider.other_audience
-    _assert_refused(_me(uni_server, token))
+    assert_openeo_error(_me(uni_server, token), 403, "TokenInvalid")
 
 
 def test_expired_token_is_refused_and_the_client_logs_in_again(uni_server, oidc_provider, client_home):
@@ -160,7 +158,8 @@ def test_expired_token_is_refused_and_the_client_logs_in_again(uni_server, oidc_
     first_token = connection.auth.bearer.rsplit("/", 1)[1]
     assert _me(uni_server, first_token).status_code == 200
     time.sleep(oidc_provider.short_ttl + 1.1)
-    _assert_refused(_me(uni_server, first_token))
+    refused = assert_openeo_error(_me(uni_server, first_token), 403, "TokenInvalid")
+    assert "expired" in refused["message"]
     # The client sees TokenInvalid and asks the provider for a new token with its credentials.
     assert connection.describe_account()["name"] == "gip-robot-brief@uni"
     assert connection.auth.bearer.rsplit("/", 1)[1] != first_token
