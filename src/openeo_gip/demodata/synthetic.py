@@ -5,8 +5,9 @@ written with the ``array(...)``/``values(...)`` methods of the returned descript
 reader under test.
 
 - ``write_sentinel2_demo``: a folder of COGs, one per date and band (B02, B03, B04, B08 as uint16 reflectance
-  x 10000, nodata 0; SCL as uint8 scene classes), UTM 31N at 10 m: a river, fields that green up and brown
-  down at different times, a forest, bare land, and clouds (with shadows) on some dates.
+  x 10000, nodata 0; SCL as uint8 scene classes), UTM 31N at 10 m: a river, a town, fields that green up
+  and brown down at different times, meadows, forest, bare land, and clouds (with shadows) on some dates.
+  What the scenes show is made in ``landscape``.
 - ``write_netcdf_cube``: one netCDF file with a daily air temperature cube (packed int16, scale/offset).
 - ``write_dem``: a single-band float32 GeoTIFF elevation model with nodata.
 - ``write_bolzano_demo``: the same kind of Sentinel-2 folder laid out where and when the workflow tests of the
@@ -24,15 +25,21 @@ import numpy as np
 import rasterio
 from affine import Affine
 
+from openeo_gip.demodata.landscape import (
+    CLOUD_CLASSES,
+    SCL,
+    green_cover,
+    landscape,
+    scene_classification,
+    seen_from_above,
+    sky,
+    smooth_noise,
+    surface_reflectance,
+)
+
 S2_CRS = "EPSG:32631"
 S2_ORIGIN = (600000.0, 5700000.0)  # upper-left corner (x, y), Belgium/Netherlands border in UTM 31N
 S2_BANDS = ["B02", "B03", "B04", "B08", "SCL"]
-SCL = {"nodata": 0, "shadow": 3, "vegetation": 4, "bare": 5, "water": 6, "cloud_medium": 8, "cloud_high": 9}
-# Surface reflectance of the end members per band (B02, B03, B04, B08).
-_WATER = np.array([0.06, 0.05, 0.035, 0.012])
-_SOIL = np.array([0.10, 0.13, 0.17, 0.24])
-_LEAF = np.array([0.03, 0.07, 0.03, 0.45])
-_CLOUD = np.array([0.55, 0.55, 0.56, 0.60])
 
 
 def default_dates(
@@ -79,6 +86,10 @@ class Sentinel2Demo:
         cloudless = index in self.clear_dates
         return _s2_scene(self.size, self.dates[index], index, self.seed, self.orbit_edge, cloudless)
 
+    def land_cover(self) -> np.ndarray:
+        """The land cover class of each pixel (``landscape.LAND_COVER`` codes), the same on every date."""
+        return landscape(self.size, self.seed).cover
+
     def cloud_cover(self, index: int) -> float:
         """Percentage of valid pixels classified as cloud at date number ``index``."""
         return _cloud_cover(self.array("SCL", index))
@@ -86,7 +97,7 @@ class Sentinel2Demo:
 
 def _cloud_cover(scl: np.ndarray) -> float:
     valid = scl != SCL["nodata"]
-    cloudy = np.isin(scl, [SCL["cloud_medium"], SCL["cloud_high"]]) & valid
+    cloudy = np.isin(scl, CLOUD_CLASSES) & valid
     return round(100.0 * float(cloudy.sum()) / max(int(valid.sum()), 1), 2)
 
 
@@ -158,9 +169,9 @@ def write_bolzano_demo(folder: str | Path, seed: int = 14) -> Sentinel2Demo:
 _S2_SIDECAR = """\
 title = "Sentinel-2 L2A (synthetic demo)"
 description = \"\"\"Synthetic Sentinel-2 Level-2A surface reflectance made by openeo-gip for demos and \
-teaching: a river, crop fields with their own growing seasons, a forest and passing clouds, \
+teaching: a river, a town, crop fields with their own growing seasons, meadows, forest and passing clouds, \
 at 10 m in UTM zone 31N. B02, B03, B04, B08 are reflectance x 10000 (nodata 0); SCL is the scene \
-classification (4 vegetation, 5 bare, 6 water, 3 cloud shadow, 8/9 clouds).\"\"\"
+classification (4 vegetation, 5 bare, 6 water, 3 cloud shadow, 8/9 clouds, 10 thin cirrus).\"\"\"
 license = "CC0-1.0"
 keywords = ["sentinel-2", "synthetic", "demo", "surface reflectance"]
 providers = [{ name = "openeo-gip", roles = ["producer", "host"] }]
@@ -176,7 +187,7 @@ tests of the official openEO test suite (openeo-test-suite, `--s2-collection SEN
 find Sentinel-2 L2A where they look, 1.2 km square near Bolzano (Italy) in UTM zone 32N at 10 m, every third \
 day from 2022-06-01 to 2022-07-04. The landscape and clouds are invented. B02, B03, B04, B08 are \
 reflectance x 10000 (nodata 0); SCL is the scene classification (4 vegetation, 5 bare, 6 water, \
-3 cloud shadow, 8/9 clouds).\"\"\"
+3 cloud shadow, 8/9 clouds, 10 thin cirrus).\"\"\"
 license = "CC0-1.0"
 keywords = ["sentinel-2", "synthetic", "demo", "surface reflectance", "openeo-test-suite"]
 providers = [{ name = "openeo-gip", roles = ["producer", "host"] }]
@@ -217,68 +228,19 @@ def write_cog(
             dst.update_tags(**tags)
 
 
-def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
-    """Values in [0, 1] varying smoothly over about ``size / cells`` pixels (bilinear upsampling)."""
-    coarse = rng.random((cells + 1, cells + 1))
-    positions = np.linspace(0, cells, size)
-    rows = np.array([np.interp(positions, np.arange(cells + 1), coarse[:, j]) for j in range(cells + 1)]).T
-    return np.array([np.interp(positions, np.arange(cells + 1), row) for row in rows])
-
-
-def _landscape(size: int, seed: int) -> dict[str, np.ndarray]:
-    """Static land cover: water, field ids with their season, forest, bare land."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    river_centre = 0.5 + 0.12 * np.sin(2 * np.pi * (xx * 1.5 + 0.1))
-    water = np.abs(yy - river_centre) < 0.035
-    fields_per_side = 6
-    field_id = (yy * fields_per_side).astype(int) * fields_per_side + (xx * fields_per_side).astype(int)
-    peaks = rng.uniform(140, 240, fields_per_side**2)  # day of year of full green
-    widths = rng.uniform(35, 70, fields_per_side**2)
-    amplitude = rng.uniform(0.6, 1.0, fields_per_side**2)
-    forest = (_smooth_noise(rng, size, 4) > 0.72) & ~water
-    bare = (_smooth_noise(rng, size, 5) > 0.8) & ~water & ~forest
-    return {
-        "water": water,
-        "forest": forest,
-        "bare": bare,
-        "peak": peaks[field_id],
-        "width": widths[field_id],
-        "amplitude": amplitude[field_id],
-    }
-
-
 def _s2_scene(
     size: int, date: dt.date, index: int, seed: int, orbit_edge: bool = True, cloudless: bool = False
 ) -> dict[str, np.ndarray]:
-    land = _landscape(size, seed)
-    doy = date.timetuple().tm_yday
-    green = land["amplitude"] * np.exp(-(((doy - land["peak"]) / land["width"]) ** 2))
-    green = np.where(land["forest"], 0.55 + 0.3 * np.sin(np.pi * (doy - 80) / 365) ** 2, green)
-    green = np.where(land["bare"], 0.05, green)
-    reflectance = _SOIL[:, None, None] * (1 - green) + _LEAF[:, None, None] * green
-    reflectance = np.where(land["water"], _WATER[:, None, None], reflectance)
+    land = landscape(size, seed)
+    green = green_cover(land, date.timetuple().tm_yday)
     rng = np.random.default_rng([seed, index])
-    reflectance = reflectance + rng.normal(0, 0.004, reflectance.shape)
-    # Clouds: some dates clear, others partly cloudy; shadows fall a little to the south-east.
+    ground = surface_reflectance(land, green) * (1 + rng.normal(0, 0.02, (4, size, size)))
+    # Some dates clear, others partly cloudy.
     cloudiness = 0.0 if cloudless else rng.choice([0.0, 0.0, 0.2, 0.35, 0.5])
-    opacity = np.clip((_smooth_noise(rng, size, 5) - (1 - cloudiness)) * 4, 0, 1)
-    if not cloudiness:
-        opacity[:] = 0
-    cloud = opacity > 0.25
-    shift = max(size // 20, 1)
-    shadow = np.zeros((size, size), bool)
-    shadow[shift:, shift:] = cloud[:-shift, :-shift]
-    shadow &= ~cloud
-    reflectance = np.where(shadow, reflectance * 0.4, reflectance)
-    reflectance = reflectance * (1 - opacity) + _CLOUD[:, None, None] * opacity
+    clouds = sky(rng, size, cloudiness)
+    reflectance = seen_from_above(ground, clouds)
     dn = np.clip(np.round(reflectance * 10000), 1, 10000).astype(np.uint16)
-    scl = np.full((size, size), SCL["bare"], np.uint8)
-    scl[green > 0.3] = SCL["vegetation"]
-    scl[land["water"]] = SCL["water"]
-    scl[shadow] = SCL["shadow"]
-    scl[cloud] = SCL["cloud_medium"]
-    scl[opacity > 0.8] = SCL["cloud_high"]
+    scl = scene_classification(land, green, clouds)
     if orbit_edge and index == 0:  # an orbit edge: no data in the westmost eighth
         dn[:, :, : max(size // 8, 1)] = 0
         scl[:, : max(size // 8, 1)] = SCL["nodata"]
@@ -391,7 +353,7 @@ def write_dem(path: str | Path, size: int = 64, resolution: float = 30.0, seed: 
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size] / size
-    hills = 40 * _smooth_noise(rng, size, 3) + 15 * _smooth_noise(rng, size, 8)
+    hills = 40 * smooth_noise(rng, size, 3) + 15 * smooth_noise(rng, size, 8)
     valley = 25 * np.exp(-(((yy - 0.5 - 0.12 * np.sin(2 * np.pi * (xx * 1.5 + 0.1))) / 0.08) ** 2))
     elevation = (20 + hills - valley).astype(np.float32)
     corner = max(size // 10, 1)
