@@ -63,7 +63,7 @@ class SyncResult(MethodView):
         client = cluster.client() if cluster is not None and needs_cluster(requests) else None
         with scratch_folder(config.paths.cache, RESULT_PREFIX) as folder:
             watch = Watch(deadline=Deadline(config.sync.max_seconds))
-            files = write_results(requests, folder, client, watch).files
+            files = write_results(requests, folder, client, watch, single_files=True).files
             copy_results(config, user.id, folder, files, context.exports)
             return _send(files, folder, requests[0].format)
 

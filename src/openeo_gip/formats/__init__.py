@@ -92,10 +92,15 @@ def find_output_format(name: str) -> OutputFormat:
     )
 
 
-def write_result(request: SaveRequest, folder: Path, *, client: Any = None) -> list[Path]:
-    """Compute ``request.data`` (on ``client`` when given) and write it to files in ``folder``."""
+def write_result(
+    request: SaveRequest, folder: Path, *, client: Any = None, single_file: bool = False
+) -> list[Path]:
+    """Compute ``request.data`` (on ``client`` when given) and write it to files in ``folder``; in one
+    file where the format can hold the whole cube in one when ``single_file``."""
     record = find_output_format(request.format)
     write = record.write_vector if record.write_vector and is_vector_cube(request.data) else record.write
+    if single_file and record.write_single and write is record.write:
+        write = record.write_single
     folder.mkdir(parents=True, exist_ok=True)
     return write(request.data, folder, dict(request.options or {}), client)
 

@@ -1,4 +1,8 @@
-"""GeoTIFF output: cloud-optimised (tiled, compressed, with overviews), one file per date."""
+"""GeoTIFF output: cloud-optimised (tiled, compressed, with overviews).
+
+A cube with several dates becomes one file per date, each tagged with its date (``datetime``), for batch
+jobs; or, where one file is wanted (a synchronous request), one file whose bands are every date's bands in
+turn, described ``2022-06-01/B04``."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from openeo_gip.formats.raster_layout import (
     unsuitable,
 )
 from openeo_gip.formats.record import OutputFormat
+from openeo_gip.model.dates import rfc3339
 
 # Below this size a cube with several dates is computed in one go (shared inputs are read once);
 # above it, date by date, so memory holds one date at a time.
@@ -39,8 +44,45 @@ def write_gtiff(data: Any, folder: Path, options: dict, client: Any = None) -> l
     paths = []
     for position, label in enumerate(data[time].values):
         slice_ = data.isel({time: position}, drop=True)
-        paths.append(_write_one(slice_, folder / f"result_{_file_label(label)}.tif", options, client))
+        path = folder / f"result_{_file_label(label)}.tif"
+        paths.append(_write_one(slice_, path, options, client, tags=_date_tags(label)))
     return paths
+
+
+def write_gtiff_single(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
+    """One GeoTIFF even when time remains: the bands of each date in turn, named ``<date>/<band>``."""
+    if not isinstance(data, xr.DataArray):
+        raise unsuitable("GTiff stores raster data cubes only.")
+    time = time_dimension(data)
+    if time is None or data.sizes[time] == 0:
+        return write_gtiff(data, folder, options, client)
+    layers = []
+    for position, label in enumerate(data[time].values):
+        layer = as_bands_yx(data.isel({time: position}, drop=True), "GTiff")
+        names = [f"{_band_label(label)}/{band}" for band in band_names(layer)]
+        layers.append(layer.assign_coords(bands=names))
+    stacked = xr.concat(layers, dim="bands")
+    labels = data[time].values
+    tags = {"start_datetime": _stamp(labels.min()), "end_datetime": _stamp(labels.max())}
+    return [_write_one(stacked, folder / "result.tif", options, client, tags=tags)]
+
+
+def _stamp(label: Any) -> str | None:
+    return rfc3339(label) if isinstance(label, np.datetime64) else None
+
+
+def _date_tags(label: Any) -> dict[str, str | None]:
+    """The ``datetime`` tag of a date's file, which the job's STAC items (jobs/assets.py) and the
+    catalogue (raster/headers.py) read back."""
+    return {"datetime": _stamp(label)}
+
+
+def _band_label(label: Any) -> str:
+    """A date as ``2021-01-05``, with the time (RFC 3339) when there is one; other labels as they are."""
+    if isinstance(label, np.datetime64):
+        stamp = pd.Timestamp(label)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else rfc3339(label)
+    return str(label)
 
 
 def _file_label(label: Any) -> str:
@@ -51,7 +93,9 @@ def _file_label(label: Any) -> str:
     return re.sub(r"[^\w.-]", "_", str(label))
 
 
-def _write_one(cube: xr.DataArray, path: Path, options: dict, client: Any) -> Path:
+def _write_one(
+    cube: xr.DataArray, path: Path, options: dict, client: Any, tags: dict[str, str | None] | None = None
+) -> Path:
     cube = as_bands_yx(cube, "GTiff")
     values, nodata = storable(compute(cube, client).values)
     compression = str(options.get("compression") or "deflate").lower()
@@ -76,6 +120,7 @@ def _write_one(cube: xr.DataArray, path: Path, options: dict, client: Any) -> Pa
         target.write(values)
         for index, name in enumerate(band_names(cube), start=1):
             target.set_band_description(index, name)
+        target.update_tags(**{key: value for key, value in (tags or {}).items() if value})
     return path
 
 
@@ -83,8 +128,10 @@ FORMAT = OutputFormat(
     name="GTiff",
     title="GeoTIFF (cloud-optimised)",
     description=(
-        "Tiled, compressed GeoTIFF with overviews; one file per date when time remains, "
-        "band names as band descriptions, NaN as nodata."
+        "Tiled, compressed GeoTIFF with overviews; band names as band descriptions, NaN as nodata. "
+        "When dates remain, a batch job writes one file per date (each an item of the job's STAC "
+        "results), while a synchronous request returns one GeoTIFF whose bands are each date's bands in "
+        "turn, described like `2022-06-01/B04` (netCDF keeps time as a dimension)."
     ),
     gis_data_types=("raster",),
     parameters={
@@ -104,4 +151,5 @@ FORMAT = OutputFormat(
     media_type="image/tiff; application=geotiff; profile=cloud-optimized",
     suffix=".tif",
     write=write_gtiff,
+    write_single=write_gtiff_single,
 )

@@ -36,5 +36,8 @@ class OutputFormat(InputFormat):
     # The ending of the files written, so a written file's media type can be told from its name.
     suffix: str = ""
     write: Writer | None = None
+    # For formats that write several files for one cube (GTiff: a file per date), the writer of one file
+    # holding it all, for answers that are one file (a synchronous request).
+    write_single: Writer | None = None
     # For vector data cubes, when they are written differently from raster cubes under the same name.
     write_vector: Writer | None = None

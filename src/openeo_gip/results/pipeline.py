@@ -76,10 +76,15 @@ class Written:
 
 
 def write_results(
-    requests: list[SaveRequest], folder: Path, client: Any, watch: Watch | None = None
+    requests: list[SaveRequest],
+    folder: Path,
+    client: Any,
+    watch: Watch | None = None,
+    single_files: bool = False,
 ) -> Written:
     """Compute each requested value on ``client`` and write it into ``folder`` (``part-N/`` each when there
-    are several); ``Canceled`` or ``RequestTimeout`` when ``watch`` says stop."""
+    are several); ``Canceled`` or ``RequestTimeout`` when ``watch`` says stop. With ``single_files`` each
+    value becomes one file where its format can hold it so (a synchronous answer is one download)."""
     watch = watch or Watch()
     written = Written()
     for index, request in enumerate(requests):
@@ -101,7 +106,10 @@ def write_results(
             target = folder if len(requests) == 1 else folder / f"part-{index + 1}"
             with watch.scope():
                 written.files += write_result(
-                    SaveRequest(data, request.format, request.options), target, client=client
+                    SaveRequest(data, request.format, request.options),
+                    target,
+                    client=client,
+                    single_file=single_files,
                 )
         finally:
             release(data)
