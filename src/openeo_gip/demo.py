@@ -26,7 +26,7 @@ def prepare_demo(folder: Path) -> Config:
     if not data_root.exists() or not any(data_root.iterdir()):
         from openeo_gip.demodata.synthetic import write_demo_data
 
-        log.info("writing demo data into %s (takes a minute)", data_root)
+        log.info("writing demo data into %s (takes about half a minute)", data_root)
         write_demo_data(data_root)
     db = Database(config.database.url)
     db.upgrade()
