@@ -10,7 +10,7 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -152,6 +152,12 @@ class UdfConfig(_Section):
     # The Python interpreter of UDF processes. Empty: the server's own. Set it when the ``run_as`` account
     # cannot run that one (e.g. a Python installed under /root); it must import the server's packages.
     python: str = ""
+    # How UDF processes are kept apart from the host: "bubblewrap" (their own namespaces, docs/security.md),
+    # or "none" (a child process with limits only: the user's code can read what the server's account can).
+    # Without a working bubblewrap UDFs are refused, unless this says "none".
+    sandbox: Literal["bubblewrap", "none"] = "bubblewrap"
+    # The bubblewrap program: a name looked up on PATH, or a path.
+    bubblewrap: str = "bwrap"
 
 
 class RemoteConfig(_Section):

@@ -15,6 +15,7 @@ from openeo_gip.engine.definitions import PredefinedProcesses, Processes, no_use
 from openeo_gip.jobs.finished_results import FinishedResults
 from openeo_gip.jobs.runner import JobRunner
 from openeo_gip.processes.registry import offered, predefined
+from openeo_gip.udf.sandbox import UdfLimits, announce_isolation
 
 
 @dataclass
@@ -77,6 +78,7 @@ def build_services(
         cluster=DaskCluster(config.dask),
         catalog=Catalog.from_config(config),
     )
+    announce_isolation(UdfLimits.from_config(config.udf))
     threads = config.jobs.runner_threads if runner_threads is None else runner_threads
     if threads > 0:
         services.jobs = JobRunner(services, threads=threads)

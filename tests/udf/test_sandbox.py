@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import sysconfig
 import tempfile
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from openeo_gip.udf.sandbox import UdfLimits, run_in_sandbox
 pytestmark = pytest.mark.slow
 
 LIMITS = UdfLimits(cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20)
+UNSANDBOXED = replace(LIMITS, sandbox="none")
 
 
 def small_cube(seed: int = 1) -> xr.DataArray:
@@ -88,17 +91,37 @@ def test_apply_timeseries_gets_one_dated_series_per_pixel_and_band():
     assert result.dims == cube.dims
 
 
-def test_the_child_has_its_own_folder_and_none_of_the_servers_environment(monkeypatch):
+WHERE_AM_I = """
+import os
+def apply_datacube(cube, context):
+    open("scratch.txt", "w").write("x")  # its own folder is writable
+    return cube.assign_attrs(cwd=os.getcwd(), home=os.environ["HOME"], env=",".join(os.environ),
+                             ppid=os.getppid(), pgid=os.getpgid(0), pid=os.getpid(), uid=os.getuid(),
+                             root=",".join(sorted(os.listdir("/"))),
+                             uid_map=" ".join(open("/proc/self/uid_map").read().split()))
+"""
+
+
+def _run_folders() -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"openeo-gip-udf-{os.getpid()}-*"))
+
+
+def test_in_its_sandbox_the_child_sees_its_folder_the_interpreter_and_nothing_else(monkeypatch):
     monkeypatch.setenv("OPENEO_GIP_DATABASE__URL", "postgresql://secret@db/prod")
-    result = run(
-        """
-        import os
-        def apply_datacube(cube, context):
-            open("scratch.txt", "w").write("x")  # its own folder is writable
-            return cube.assign_attrs(cwd=os.getcwd(), home=os.environ["HOME"], env=",".join(os.environ),
-                                     ppid=os.getppid(), pgid=os.getpgid(0), pid=os.getpid())
-        """
-    )
+    result = run(WHERE_AM_I)
+    assert result.attrs["cwd"] == "/udf" and result.attrs["home"] == "/udf"
+    assert not any(name.startswith("OPENEO_GIP") for name in result.attrs["env"].split(","))
+    # PID 1 is bubblewrap's init in a PID namespace of its own; nobody inside, the server's account outside.
+    assert result.attrs["ppid"] == 1 and result.attrs["uid"] == 65534
+    assert result.attrs["uid_map"] == f"65534 {os.getuid()} 1"
+    top = set(result.attrs["root"].split(","))
+    assert {"usr", "proc", "dev", "udf"} <= top and not top & {"home", "var", "tmp", "srv", "opt", "mnt"}
+    assert not _run_folders(), "the temporary folder is removed afterwards"
+
+
+def test_without_a_sandbox_the_child_has_its_own_folder_and_none_of_the_servers_environment(monkeypatch):
+    monkeypatch.setenv("OPENEO_GIP_DATABASE__URL", "postgresql://secret@db/prod")
+    result = run(WHERE_AM_I, limits=UNSANDBOXED)
     cwd = result.attrs["cwd"]
     assert Path(cwd).name == "work" and Path(cwd).parent.name.startswith("openeo-gip-udf-")
     assert result.attrs["home"] == cwd
@@ -220,17 +243,23 @@ def test_forged_answers_are_refused():
     assert "not a readable array of numbers" in huge.message
 
 
-def test_processes_left_behind_are_killed(tmp_path):
+@pytest.mark.parametrize("limits", [LIMITS, UNSANDBOXED], ids=["bubblewrap", "none"])
+def test_a_udf_cannot_start_processes_even_as_root(tmp_path, limits):
     marker = tmp_path / "alive"
-    run(
+    result = run(
         f"""
         import subprocess
         def apply_datacube(cube, context):
-            subprocess.Popen(["sh", "-c", "sleep 2; touch {marker}"])
+            try:
+                subprocess.Popen(["sh", "-c", "sleep 1; touch {marker}"])
+            except OSError as error:
+                return cube.assign_attrs(refused=type(error).__name__)
             return cube
-        """
+        """,
+        limits=limits,
     )
-    time.sleep(3)
+    assert result.attrs.get("refused") == "BlockingIOError"
+    time.sleep(2)
     assert not marker.exists()
 
 
@@ -292,9 +321,7 @@ def test_run_as_another_account_keeps_the_servers_files_out_of_reach(tmp_path, p
     secret = tmp_path / "server.db"
     secret.write_text("the server's database")
     secret.chmod(0o600)
-    limits = UdfLimits(
-        cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20, run_as="nobody", python=python_for_nobody
-    )
+    limits = replace(UNSANDBOXED, run_as="nobody", python=python_for_nobody)
     code = "import os\ndef apply_datacube(cube, context):\n    return cube.assign_attrs(uid=os.getuid())\n"
     assert run(code, limits=limits).attrs["uid"] != 0
     with pytest.raises(ApiError) as caught:
@@ -306,13 +333,17 @@ def test_run_as_another_account_keeps_the_servers_files_out_of_reach(tmp_path, p
     assert "PermissionError" in caught.value.message
 
 
+def test_bubblewrap_started_as_the_run_as_account_is_that_account_outside(python_for_nobody):
+    nobody = pwd.getpwnam("nobody")
+    result = run(WHERE_AM_I, limits=replace(LIMITS, run_as="nobody", python=python_for_nobody))
+    assert result.attrs["uid"] == 65534 and result.attrs["uid_map"] == f"65534 {nobody.pw_uid} 1"
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching accounts needs root")
 def test_an_interpreter_the_account_cannot_run_is_a_server_error(tmp_path):
     hidden = tmp_path / "python"  # pytest's folders are the server's own (mode 700)
     hidden.symlink_to(sys.executable)
-    limits = UdfLimits(
-        cpu_seconds=2, memory_mb=200, wall_seconds=8, file_mb=20, run_as="nobody", python=str(hidden)
-    )
+    limits = replace(UNSANDBOXED, run_as="nobody", python=str(hidden))
     with pytest.raises(ApiError) as caught:
         run("def apply_datacube(cube, context):\n    return cube\n", limits=limits)
     assert caught.value.code == "Internal" and caught.value.status == 500

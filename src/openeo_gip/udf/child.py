@@ -8,6 +8,7 @@ code is executed, and it is never the server's process.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyseccomp
 import xarray as xr
 
 from openeo_gip.udf.wire import WireError, decode, encode
@@ -26,6 +28,8 @@ UDF_FILE = "udf.py"
 ENTRY_POINTS = ("apply_datacube", "apply_data_cube")  # apply_timeseries is the fallback
 MAX_MESSAGE = 2000
 MAX_TRACEBACK_LINES = 20
+# The system calls that make processes and threads.
+NEW_PROCESSES = ("fork", "vfork", "clone", "clone3")
 
 
 class UdfProblem(Exception):
@@ -56,9 +60,19 @@ def apply_limits(limits: dict) -> None:
     _limit(resource.RLIMIT_FSIZE, limits["file_mb"] * 1024**2)
     _limit(resource.RLIMIT_NOFILE, 64)
     _limit(resource.RLIMIT_CORE, 0)
-    # No new processes or threads (counted per user; root is exempt, hence ``udf.run_as``).
     _limit(resource.RLIMIT_NPROC, 0)
+    _forbid_new_processes()
     os.nice(5)  # the server's own threads go first
+
+
+def _forbid_new_processes() -> None:
+    """No new processes or threads, whoever the process runs as: ``RLIMIT_NPROC`` counts per user and
+    spares root (the server's account in a container, and bubblewrap's outside its namespace), a seccomp
+    filter spares no one. Calls of other architectures (32-bit ones on a 64-bit kernel) kill the process."""
+    rules = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+    for name in NEW_PROCESSES:
+        rules.add_rule(pyseccomp.ERRNO(errno.EAGAIN), name)
+    rules.load()
 
 
 def _user_traceback(error: BaseException) -> list[str]:

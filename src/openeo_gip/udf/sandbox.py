@@ -4,7 +4,10 @@ Each call gets its own process (``python -I -m openeo_gip.udf.child``: no user s
 variables) with a fresh temporary folder as working directory and home, an environment built from scratch
 (nothing of the server's: no ``OPENEO_GIP_*``, no database URL), no inherited file descriptors, limits on
 CPU time, memory, file sizes, open files and new processes, and a wall-clock limit enforced here by killing
-its whole process group. With ``udf.run_as`` (and a server running as root) it also runs as that user.
+its whole process group. By default (``udf.sandbox = "bubblewrap"``) the process also runs in namespaces of
+its own that show it nothing of the host but the interpreter and that folder (``bubblewrap``); where they
+cannot be made, UDFs are refused unless the administrator chose ``"none"``. With ``udf.run_as`` (and a
+server running as root) it also runs as that user.
 
 What comes back is read without trust: plain files only (no links, no FIFOs, no hard links), bounded sizes,
 numbers loaded without pickle, and a JSON header checked field by field (``wire.decode``).
@@ -32,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from openeo_gip.errors import ApiError, internal_error
+from openeo_gip.udf.bubblewrap import WORK_INSIDE, Sandbox, find_sandbox
 from openeo_gip.udf.wire import WireError, decode, encode
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,13 @@ log = logging.getLogger(__name__)
 MAX_HEADER_BYTES = 16 * 1024**2
 MAX_ERROR_BYTES = 64 * 1024
 LOG_TAIL_BYTES = 4096
+# Temporary folders of UDF runs are named for the server process, so a later start can tell which are left
+# over from one that died (``remove_stale_folders``).
+FOLDER_PREFIX = "openeo-gip-udf-"
+UNAVAILABLE = (
+    "UDFs cannot run on this server: it has no sandbox to isolate them from the host. "
+    "Its administrator can install the package bubblewrap (see the server's log)."
+)
 # Threads of numerical libraries: one, as the child may not start any (and the server has few cores).
 _SINGLE_THREADED = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -53,6 +64,8 @@ class UdfLimits:
     file_mb: int = 1024
     run_as: str = ""
     python: str = ""  # the interpreter; empty: the server's own
+    sandbox: str = "bubblewrap"  # or "none"
+    bubblewrap: str = "bwrap"
 
     @classmethod
     def from_config(cls, config: Any) -> UdfLimits:
@@ -63,7 +76,13 @@ class UdfLimits:
             file_mb=config.file_mb,
             run_as=config.run_as,
             python=config.python,
+            sandbox=config.sandbox,
+            bubblewrap=config.bubblewrap,
         )
+
+    @property
+    def interpreter(self) -> str:
+        return self.python or sys.executable
 
 
 def udf_error(reason: str) -> ApiError:
@@ -77,9 +96,10 @@ def run_in_sandbox(source: str, cube: xr.DataArray, context: Any, limits: UdfLim
     except WireError as error:
         raise udf_error(str(error)) from None
     account = _account(limits.run_as)
+    sandbox = _sandbox(limits, account)
     # The child works in ``outer/work``; ``outer`` stays the server's, so the child cannot swap its folder
     # for a link while the server reads from it.
-    outer = Path(tempfile.mkdtemp(prefix="openeo-gip-udf-"))
+    outer = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
     try:
         work = outer / "work"
         work.mkdir(mode=0o700)
@@ -91,10 +111,72 @@ def run_in_sandbox(source: str, cube: xr.DataArray, context: Any, limits: UdfLim
             os.chmod(outer, 0o711)
             for path in [work, *work.iterdir()]:
                 os.chown(path, account.pw_uid, account.pw_gid)
-        returncode = _run_child(work, account, limits)
+        returncode = _run_child(work, account, limits, sandbox)
         return _answer(work, returncode, limits)
     finally:
         _remove(outer)
+
+
+def _sandbox(limits: UdfLimits, account: pwd.struct_passwd | None) -> Sandbox | None:
+    """bubblewrap's sandbox; ``None`` where the administrator chose none; refused where there is none."""
+    if limits.sandbox == "none":
+        return None
+    found = find_sandbox(limits.bubblewrap, limits.interpreter, *_ids(account))
+    if isinstance(found, str):
+        raise ApiError("FeatureUnsupported", UNAVAILABLE)
+    return found
+
+
+def _ids(account: pwd.struct_passwd | None) -> tuple[int | None, int | None]:
+    return (None, None) if account is None else (account.pw_uid, account.pw_gid)
+
+
+def announce_isolation(limits: UdfLimits) -> None:
+    """Says in the server's log at start how UDFs run here, or why they are refused (a warning unless they
+    run in bubblewrap's sandbox), and removes the folders runs left when their server died."""
+    remove_stale_folders()
+    if limits.sandbox == "none":
+        log.warning(
+            'UDFs run WITHOUT a sandbox (udf.sandbox = "none"): the code of users can read and write '
+            "whatever the account %s can",
+            limits.run_as or "of the server",
+        )
+        return
+    try:
+        found = find_sandbox(limits.bubblewrap, limits.interpreter, *_ids(_account(limits.run_as)))
+    except ApiError:
+        found = f"udf.run_as names {limits.run_as!r}, which cannot be used"
+    if isinstance(found, str):
+        log.warning(
+            "UDFs are refused: %s. Install the package bubblewrap, or accept UDFs without a sandbox with "
+            'udf.sandbox = "none" (their code can then read what the server can)',
+            found,
+        )
+    else:
+        log.info(
+            "UDFs run in a bubblewrap sandbox (%s): their own user, PID, IPC, mount and network namespaces, "
+            "no network, read-only %s",
+            found.program,
+            ", ".join(["/usr", *found.folders]),
+        )
+
+
+def remove_stale_folders() -> None:
+    """Temporary folders of UDF runs whose server process is gone (it crashed or was killed meanwhile)."""
+    for folder in Path(tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+        owner = folder.name[len(FOLDER_PREFIX) :].partition("-")[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            _remove(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process
+        return True
+    return True
 
 
 def _limits_for_child(limits: UdfLimits) -> dict:
@@ -129,17 +211,22 @@ def _environment(home: Path) -> dict[str, str]:
     }
 
 
-def _run_child(work: Path, account: pwd.struct_passwd | None, limits: UdfLimits) -> int:
+def _run_child(
+    work: Path, account: pwd.struct_passwd | None, limits: UdfLimits, sandbox: Sandbox | None
+) -> int:
     identity: dict[str, Any] = {}
     if account is not None:
         identity = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-    python = limits.python or sys.executable
+    python = limits.interpreter
+    command = [python, "-I", "-m", "openeo_gip.udf.child"]
+    if sandbox is not None:
+        command = sandbox.command(command, work)
     with open(work.parent / "udf.log", "wb") as output:
         try:
             child = subprocess.Popen(
-                [python, "-I", "-m", "openeo_gip.udf.child"],
+                command,
                 cwd=work,
-                env=_environment(work),
+                env=_environment(Path(WORK_INSIDE) if sandbox is not None else work),
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,
@@ -158,8 +245,10 @@ def _run_child(work: Path, account: pwd.struct_passwd | None, limits: UdfLimits)
                 f"it ran longer than the {limits.wall_seconds:g} seconds a UDF may take and was stopped"
             ) from None
         finally:
-            _kill_group(child)
+            _kill_group(child)  # bubblewrap's namespace goes with it (--die-with-parent)
     _log_output(work.parent / "udf.log", returncode)
+    if sandbox is not None and returncode > 128:  # bubblewrap's way to tell that signal n killed the UDF
+        return -(returncode - 128)
     return returncode
 
 
