@@ -14,12 +14,10 @@ from typing import Any
 from openeo_gip.engine.definitions import Definition, Processes, resolve
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, Node, ProcessGraph, parse_graph
 from openeo_gip.errors import ApiError, internal_error
+from openeo_gip.model.limits import MAX_USER_PROCESS_DEPTH
 from openeo_gip.model.values import Callback, ProcessContext
 
 log = logging.getLogger(__name__)
-
-# A user-defined process calling itself (directly or not) stops at this depth.
-MAX_USER_PROCESS_DEPTH = 32
 
 
 def evaluate(

@@ -7,6 +7,7 @@ from typing import Any
 from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.evaluate import evaluate
 from openeo_gip.engine.graph import ProcessGraph, parse_process
+from openeo_gip.engine.user_calls import user_call_problem
 from openeo_gip.engine.validate import validate_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ProcessContext
@@ -34,12 +35,15 @@ def validation_errors(
     except ApiError as error:
         return [error]
     names = {p["name"] for p in parameters} | (declared_parameters or set())
-    return validate_graph(
+    errors = validate_graph(
         graph,
         processes=processes,
         check_collection=collection_check(services, user),
         parameters=names,
     )
+    own_id = process.get("id") if isinstance(process.get("id"), str) else None
+    recursion = user_call_problem(graph, processes, own_id)
+    return errors + [recursion] if recursion else errors
 
 
 def checked_graph(

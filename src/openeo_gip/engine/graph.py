@@ -3,7 +3,8 @@
 A parsed argument is a plain JSON value in which every ``{"from_node": ...}`` became a ``FromNode``, every
 ``{"from_parameter": ...}`` a ``FromParameter`` and every ``{"process_graph": {...}}`` a ``ChildGraph``,
 at any depth inside arrays and objects. Structural problems (no or several result nodes, references to
-missing nodes, cycles) are ``ProcessGraphInvalid`` errors raised before anything is computed.
+missing nodes, cycles, nesting deeper than ``MAX_PROCESS_NESTING``) are ``ProcessGraphInvalid`` errors
+raised before anything is computed. Integers too large for 64 bits become floating-point numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openeo_gip.errors import ApiError
+from openeo_gip.model.limits import MAX_EXACT_INTEGER, MAX_PROCESS_NESTING
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def parse_process(document: Any) -> tuple[ProcessGraph, list[dict]]:
     """A process object (``{"process_graph": ..., "parameters": [...]}``) into its graph and parameters."""
     if not isinstance(document, dict):
         raise ApiError("ProcessInvalid", "The process must be a JSON object.")
+    check_nesting(document)
     if "process_graph" not in document:
         raise ApiError("ProcessGraphMissing")
     parameters = document.get("parameters") or []
@@ -71,6 +74,21 @@ def parse_process(document: Any) -> tuple[ProcessGraph, list[dict]]:
     ):
         raise ApiError("ProcessInvalid", "'parameters' must be a list of objects with a 'name'.")
     return parse_graph(document["process_graph"]), parameters
+
+
+def check_nesting(document: Any) -> None:
+    """``ProcessGraphInvalid`` when arrays, objects and callbacks nest deeper than ``MAX_PROCESS_NESTING``;
+    checked without recursion, before the recursive parsing, validation and evaluation."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        if children and depth >= MAX_PROCESS_NESTING:
+            raise invalid(
+                f"arrays, objects and callbacks nest more than {MAX_PROCESS_NESTING} levels deep; "
+                "flatten the data or split the process"
+            )
+        pending.extend((child, depth + 1) for child in children)
 
 
 def parse_graph(nodes: Any) -> ProcessGraph:
@@ -110,6 +128,8 @@ def parse_graph(nodes: Any) -> ProcessGraph:
 
 
 def _parse_value(value: Any, node_id: str) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_EXACT_INTEGER:
+        return _as_float(value)
     if isinstance(value, list):
         return [_parse_value(item, node_id) for item in value]
     if not isinstance(value, dict):
@@ -125,6 +145,13 @@ def _parse_value(value: Any, node_id: str) -> Any:
     if "process_graph" in value and isinstance(value["process_graph"], dict):
         return ChildGraph(parse_graph(value["process_graph"]), value)
     return {key: _parse_value(item, node_id) for key, item in value.items()}
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # beyond the largest float: infinity, as 1e400 in JSON reads
+        return float("inf") if value > 0 else float("-inf")
 
 
 def walk(value: Any) -> Iterator[Any]:
