@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from openeo_gip.model.limits import MAX_ARRAY_LENGTH
 from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.arraylike import as_view, is_cube_view, plain_values, view_labels
 from openeo_gip.processes.arrays.statistics import whole_along
@@ -77,9 +78,19 @@ def array_labels(data: Any) -> list:
     return view_labels(data)
 
 
+def _bounded(values: list, process_id: str, parameter: str) -> list:
+    """``values``, unless longer than ``MAX_ARRAY_LENGTH`` (a graph doubling an array in each node)."""
+    if len(values) > MAX_ARRAY_LENGTH:
+        raise invalid(process_id, parameter, f"the array would have more than {MAX_ARRAY_LENGTH} elements")
+    return values
+
+
 @process()
 def array_create(data: list | None = None, repeat: int = 1) -> list:
-    return list(data or []) * repeat
+    values = list(data or [])
+    if not len(values) * repeat <= MAX_ARRAY_LENGTH:  # checked before anything is allocated; NaN too
+        raise invalid("array_create", "repeat", f"the array would have more than {MAX_ARRAY_LENGTH} elements")
+    return values * int(repeat)
 
 
 @process()
@@ -99,8 +110,10 @@ def array_concat(array1: Any, array2: Any) -> Any:
         labels = view_labels(array1) + view_labels(array2)
         if len(set(map(repr, labels))) < len(labels):
             raise process_error("LabelsNotUnique", "The two arrays share labels.")
-        return labeled(plain_values(array1) + plain_values(array2), labels)
-    return plain_values(array1) + plain_values(array2)
+        return labeled(
+            _bounded(plain_values(array1) + plain_values(array2), "array_concat", "array2"), labels
+        )
+    return _bounded(plain_values(array1) + plain_values(array2), "array_concat", "array2")
 
 
 @process()
@@ -290,7 +303,7 @@ def array_modify(data: Any, values: list, index: int, length: int = 0) -> Any:
     items = plain_values(data)
     if index > len(items):
         raise process_error("ArrayElementNotAvailable", f"The array has no element at index {index}.")
-    return items[:index] + list(values) + items[index + length :]
+    return _bounded(items[:index] + list(values) + items[index + length :], "array_modify", "values")
 
 
 def _order_of(values: list, asc: bool, nodata: Any) -> list[int]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from openeo_gip.model.limits import MAX_QUANTILES
 from openeo_gip.model.values import ArrayView
 from openeo_gip.processes.arraylike import as_view, is_plain_array, plain_values, to_python
 from openeo_gip.processes.errors import invalid, process_error
@@ -163,10 +164,15 @@ def _probabilities(probabilities: Any, q: Any) -> list[float]:
     if probabilities is not None and q is not None:
         raise process_error("QuantilesParameterConflict", "Give 'probabilities' or 'q', not both.")
     count = q if probabilities is None else probabilities
-    if isinstance(count, int) and not isinstance(count, bool):
-        if count < 2:
-            raise invalid("quantiles", "probabilities", "at least 2 intervals are needed")
-        return [k / count for k in range(1, count)]
+    parameter = "q" if probabilities is None else "probabilities"
+    if isinstance(count, int | float) and not isinstance(count, bool):
+        if not count <= MAX_QUANTILES:  # NaN included
+            raise invalid("quantiles", parameter, f"at most {MAX_QUANTILES} intervals")
+        if count < 2 or count != int(count):
+            raise invalid("quantiles", parameter, "a whole number of at least 2 intervals is needed")
+        return [k / int(count) for k in range(1, int(count))]
+    if len(count) > MAX_QUANTILES:
+        raise invalid("quantiles", parameter, f"at most {MAX_QUANTILES} probabilities")
     return list(count)
 
 

@@ -4,12 +4,14 @@ windows of the cube)."""
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import dask.array as da
 import numpy as np
 import xarray as xr
 
+from openeo_gip.model.limits import MAX_KERNEL_EDGE, MAX_WINDOW_EDGE, MAX_WINDOWS
 from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube.common import is_temporal, keep_metadata, require_cube, require_dimension
 from openeo_gip.processes.errors import invalid, process_error
@@ -17,8 +19,6 @@ from openeo_gip.processes.registry import process
 
 # openEO border modes as numpy padding modes.
 _BORDERS = {"replicate": "edge", "reflect": "symmetric", "reflect_pixel": "reflect", "wrap": "wrap"}
-# More windows than this means a window size far too small for the cube: refuse instead of crawling.
-MAX_WINDOWS = 4096
 
 
 def _convolver(weights: np.ndarray):
@@ -56,6 +56,8 @@ def apply_kernel(
         raise invalid("apply_kernel", "kernel", "a two-dimensional array of numbers is expected") from exc
     if weights.ndim != 2 or weights.size == 0:
         raise invalid("apply_kernel", "kernel", "a two-dimensional array of numbers is expected")
+    if max(weights.shape) > MAX_KERNEL_EDGE:
+        raise invalid("apply_kernel", "kernel", f"at most {MAX_KERNEL_EDGE} rows and columns")
     if weights.shape[0] % 2 == 0 or weights.shape[1] % 2 == 0:
         raise process_error(
             "KernelDimensionsUneven", "Each dimension of the kernel must have an uneven size."
@@ -100,11 +102,13 @@ def _pixels(entry: dict, cube: xr.DataArray, parameter: str) -> tuple[str, int |
         if dim not in ("x", "y") or cube.sizes[dim] < 2:
             raise invalid("apply_neighborhood", parameter, "meters apply to spatial dimensions only")
         step = abs(float(cube[dim].values[1] - cube[dim].values[0]))
-        return dim, int(round(float(value) / step))
-    if unit not in (None, "px"):
+        value = round(float(value) / step) if math.isfinite(float(value) / step) else math.inf
+    elif unit not in (None, "px"):
         raise invalid("apply_neighborhood", parameter, f"unknown unit '{unit}'")
-    if value < 0 or int(value) != value:
-        raise invalid("apply_neighborhood", parameter, "pixel counts are whole numbers of at least 0")
+    if not 0 <= value <= MAX_WINDOW_EDGE or int(value) != value:  # NaN fails the first test
+        raise invalid(
+            "apply_neighborhood", parameter, f"pixel counts are whole numbers from 0 to {MAX_WINDOW_EDGE}"
+        )
     return dim, int(value)
 
 

@@ -12,6 +12,7 @@ import xarray as xr
 from rasterio.enums import Resampling
 from rasterio.transform import Affine
 
+from openeo_gip.model.limits import MAX_GRID_EDGE
 from openeo_gip.processes.cube.common import keep_metadata, require_cube
 from openeo_gip.processes.cube.geometry import cube_crs, parse_crs
 from openeo_gip.processes.errors import invalid
@@ -64,8 +65,12 @@ def resample_spatial(
     # distinguished (the extents differ by less than one target pixel).
     left, top = default.c, default.f
     right, bottom = left + default.a * default_width, top + default.e * default_height
-    target_width = max(1, math.ceil(round((right - left) / res_x, 6)))
-    target_height = max(1, math.ceil(round((top - bottom) / res_y, 6)))
+    edges = ((right - left) / res_x, (top - bottom) / res_y)
+    if not all(edge <= MAX_GRID_EDGE for edge in edges):  # NaN and infinity included
+        raise invalid(
+            "resample_spatial", "resolution", f"the grid would be more than {MAX_GRID_EDGE} pixels wide"
+        )
+    target_width, target_height = (max(1, math.ceil(round(edge, 6))) for edge in edges)
     target_transform = Affine(res_x, 0.0, left, 0.0, -res_y, top)
 
     cube = cube.transpose(..., "y", "x")

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 from rasterio.transform import Affine
 
+from openeo_gip.model.limits import MAX_WINDOW_EDGE
 from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube.common import require_cube, require_dimension
 from openeo_gip.processes.cube.reduce import finish_reduction
@@ -36,7 +37,11 @@ def aggregate_spatial_window(
     for dim in ("x", "y"):
         require_dimension(cube, dim)
     if not (isinstance(size, list) and len(size) == 2 and all(_positive_int(s) for s in size)):
-        raise invalid("aggregate_spatial_window", "size", "two whole numbers of pixels (x, y), each >= 1")
+        raise invalid(
+            "aggregate_spatial_window",
+            "size",
+            f"two whole numbers of pixels (x, y) from 1 to {MAX_WINDOW_EDGE}",
+        )
     if boundary not in ("pad", "trim"):
         raise invalid("aggregate_spatial_window", "boundary", "use 'pad' or 'trim'")
     if align not in ALIGNS:
@@ -69,7 +74,9 @@ def aggregate_spatial_window(
 
 
 def _positive_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
+    return (
+        isinstance(value, int | np.integer) and not isinstance(value, bool) and 1 <= value <= MAX_WINDOW_EDGE
+    )
 
 
 def _fit(

@@ -175,10 +175,15 @@ def date_shift(date: Any, value: int, unit: str) -> Any:
         if item is None:
             return None
         instant = _parse(item, "date_shift", "date")
-        if unit == "month" or unit == "year":
-            moved = _add_months(instant.when, int(value) * (12 if unit == "year" else 1))
-        else:
-            moved = instant.when + timedelta(seconds=_SECONDS[unit] * int(value))
+        try:
+            if unit == "month" or unit == "year":
+                moved = _add_months(instant.when, int(value) * (12 if unit == "year" else 1))
+            else:
+                moved = instant.when + timedelta(seconds=_SECONDS[unit] * int(value))
+        except (OverflowError, ValueError):  # beyond what dates can be written with four-digit years
+            raise invalid(
+                "date_shift", "value", f"{value} {unit}s lead outside the years 1 to 9999"
+            ) from None
         if not isinstance(item, str):  # a cube label stays a datetime
             return moved
         return _format(_Instant(moved, instant.kind, instant.zulu))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from openeo_gip.model.limits import MAX_TEXT_LENGTH
+from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
 
 
@@ -54,4 +56,7 @@ def as_text(value: Any) -> str:
 
 @process()
 def text_concat(data: list, separator: Any = "") -> str:
-    return as_text(separator).join(as_text(value) for value in data)
+    parts, glue = [as_text(value) for value in data], as_text(separator)
+    if sum(map(len, parts)) + len(glue) * len(parts) > MAX_TEXT_LENGTH:  # doubling a text in each node
+        raise invalid("text_concat", "data", f"the text would be longer than {MAX_TEXT_LENGTH} characters")
+    return glue.join(parts)

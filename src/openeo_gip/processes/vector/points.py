@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 import xarray as xr
 
+from openeo_gip.model.limits import MAX_POINTS
 from openeo_gip.model.vectors import GEOMETRY, geometries_of, is_present, vector_crs, with_geometries
 from openeo_gip.processes.errors import invalid, process_error
 from openeo_gip.processes.registry import process
@@ -21,8 +22,6 @@ from openeo_gip.processes.vector.common import require_metres, require_vector
 # of at most MAX_BATCH draws each (a thin diagonal polygon fills a tiny part of its bounding box).
 MAX_DRAW_ROUNDS = 100
 MAX_BATCH = 1_000_000
-# Whole-cube limit, so that a tiny distance cannot exhaust the server's memory.
-MAX_POINTS = 1_000_000
 
 POINT = shapely.GeometryType.POINT
 LINES = (shapely.GeometryType.LINESTRING, shapely.GeometryType.LINEARRING)
