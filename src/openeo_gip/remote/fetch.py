@@ -45,7 +45,16 @@ Resolver = Callable[[str, int], list[str]]
 
 
 def is_http(href: str) -> bool:
-    return urlparse(href).scheme.lower() in ("http", "https")
+    return well_formed(href) and urlparse(href).scheme.lower() in ("http", "https")
+
+
+def well_formed(url: str) -> bool:
+    """Whether ``url`` can be taken apart at all (``http://[::1/`` cannot: its brackets do not close)."""
+    try:
+        urlparse(url).port  # noqa: B018 - reading the port checks it
+    except ValueError:
+        return False
+    return True
 
 
 def check_address(
@@ -54,6 +63,8 @@ def check_address(
     """Raise ``fail(reason)`` unless ``url`` is http(s) and its host resolves, and (unless
     ``allow_private``) every address it resolves to is a public internet address: a host with one
     private address among public ones could still be connected to through that one."""
+    if not well_formed(url):
+        raise fail(f"{url} is not a valid address")
     parsed = urlparse(url)
     if parsed.scheme.lower() not in ("http", "https"):
         raise fail(f"{url}: only http(s) addresses can be fetched")

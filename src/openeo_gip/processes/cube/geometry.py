@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ def bbox_in_crs(extent: dict, target: pyproj.CRS | None, process: str, parameter
         west, south, east, north = (float(extent[key]) for key in ("west", "south", "east", "north"))
     except (KeyError, TypeError, ValueError) as exc:
         raise invalid(process, parameter, "west, south, east and north must be numbers") from exc
+    if not all(math.isfinite(value) for value in (west, south, east, north)):
+        raise invalid(process, parameter, "west, south, east and north must be finite numbers")
     if west > east or south > north:
         raise invalid(process, parameter, "west must not exceed east, nor south north")
     source = parse_crs(extent.get("crs"), process, parameter)

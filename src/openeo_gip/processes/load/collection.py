@@ -126,10 +126,14 @@ def _spatial_filter(extent: Any, process_id: str = "load_collection") -> tuple[d
     """The bounding box handed to the reader, and the polygons to mask with afterwards (if GeoJSON)."""
     if extent is None:
         return None, None
+    polygons = None
     if isinstance(extent, dict) and {"west", "south", "east", "north"} <= extent.keys():
-        return {**extent, "crs": extent.get("crs") or 4326}, None
-    polygons = geojson_polygons(extent, process_id, "spatial_extent")
-    if polygons.is_empty:
-        raise invalid(process_id, "spatial_extent", "the geometries are empty")
-    west, south, east, north = polygons.bounds
-    return {"west": west, "south": south, "east": east, "north": north, "crs": WGS84.to_epsg()}, polygons
+        bbox = {**extent, "crs": extent.get("crs") or 4326}
+    else:
+        polygons = geojson_polygons(extent, process_id, "spatial_extent")
+        if polygons.is_empty:
+            raise invalid(process_id, "spatial_extent", "the geometries are empty")
+        west, south, east, north = polygons.bounds
+        bbox = {"west": west, "south": south, "east": east, "north": north, "crs": WGS84.to_epsg()}
+    bbox_in_crs(bbox, None, process_id, "spatial_extent")  # numbers, finite, in order: before any read
+    return bbox, polygons

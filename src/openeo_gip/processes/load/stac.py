@@ -26,7 +26,7 @@ from openeo_gip.processes.load.collection import _spatial_filter, cube_from_reco
 from openeo_gip.processes.load.job_results import JobResults, UnusableResults
 from openeo_gip.processes.registry import process
 from openeo_gip.raster.records import CollectionRecord
-from openeo_gip.remote.fetch import is_http, local_path
+from openeo_gip.remote.fetch import is_http, local_path, well_formed
 from openeo_gip.remote.stac_items import Reader, Search, find_items
 from openeo_gip.workspace import files_folder, user_folder
 from openeo_gip.workspace.paths import resolve_in
@@ -47,6 +47,8 @@ def load_stac(
 ) -> xr.DataArray:
     if not isinstance(url, str) or not url.strip():
         raise invalid("load_stac", "url", "an http(s) address or a path on this server is expected")
+    if not well_formed(url):
+        raise _failure(f"{url} is not a valid address")
     own = _own_results(url, ctx) if is_http(url) else None
     if own is not None:
         job_id, record = own

@@ -29,12 +29,22 @@ from openeo_gip.processes.vector.operations import load_geojson
 from openeo_gip.raster.grid import common_grid
 from openeo_gip.raster.headers import read_headers
 from openeo_gip.raster.records import BandInfo, CollectionRecord, Item
-from openeo_gip.remote.fetch import AddressCheck, address_check, download, fetch_bytes, is_http, request
+from openeo_gip.remote.fetch import (
+    AddressCheck,
+    address_check,
+    download,
+    fetch_bytes,
+    is_http,
+    request,
+    well_formed,
+)
 
 
 @process()
 def load_url(url: str, format: str, options: dict | None = None, *, ctx: ProcessContext) -> xr.DataArray:
 
+    if isinstance(url, str) and not well_formed(url):
+        raise _failure(f"{url} is not a valid address")
     if not isinstance(url, str) or not is_http(url):
         raise invalid("load_url", "url", "only http(s) addresses; files on this server: use load_stac")
     name = find_input_format(format, options, "load_url")
