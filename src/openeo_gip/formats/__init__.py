@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 
 from openeo_gip.errors import ApiError
 from openeo_gip.formats.record import InputFormat, OutputFormat
@@ -90,6 +94,24 @@ def find_output_format(name: str) -> OutputFormat:
         f"Output format '{name}' is not supported; use one of {', '.join(known)}.",
         status=400,
     )
+
+
+def check_options(record: OutputFormat, options: dict, process: str) -> None:
+    """``ProcessParameterInvalid`` unless every option is one of the format's and matches the schema
+    ``/file_formats`` publishes for it, bounds included: the writers (and GDAL) get only checked values."""
+    unknown = sorted(set(options) - set(record.parameters))
+    if unknown:
+        raise _invalid_options(process, f"{record.name} has no option {', '.join(unknown)}")
+    for name, value in options.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _invalid_options(process, f"{name} must be a finite number")
+        error = best_match(Draft7Validator(record.parameters[name]).iter_errors(value))
+        if error is not None:
+            raise _invalid_options(process, f"{name}: {error.message}")
+
+
+def _invalid_options(process: str, reason: str) -> ApiError:
+    return ApiError("ProcessParameterInvalid", process=process, parameter="options", reason=reason)
 
 
 def write_result(

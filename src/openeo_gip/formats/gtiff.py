@@ -26,6 +26,7 @@ from openeo_gip.formats.raster_layout import (
 )
 from openeo_gip.formats.record import OutputFormat
 from openeo_gip.model.dates import rfc3339
+from openeo_gip.model.limits import MAX_TILE_SIZE
 
 # Below this size a cube with several dates is computed in one go (shared inputs are read once);
 # above it, date by date, so memory holds one date at a time.
@@ -137,9 +138,11 @@ FORMAT = OutputFormat(
     parameters={
         "tile_size": {
             "type": "integer",
-            "description": "Edge of the internal square tiles, in pixels.",
+            "description": "Edge of the internal square tiles, in pixels (a multiple of 16).",
             "default": 512,
             "minimum": 16,
+            "maximum": MAX_TILE_SIZE,
+            "multipleOf": 16,
         },
         "compression": {
             "type": "string",

@@ -8,9 +8,8 @@ from typing import Any
 import xarray as xr
 
 from openeo_gip.errors import ApiError
-from openeo_gip.formats import find_output_format
+from openeo_gip.formats import check_options, find_output_format
 from openeo_gip.model.values import ProcessContext, SaveRequest
-from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
 
 
@@ -19,9 +18,7 @@ def save_result(data: Any, format: str, options: dict | None = None, *, ctx: Pro
     record = find_output_format(format)
     name = record.name
     options = dict(options or {})
-    unknown = sorted(set(options) - set(record.parameters))
-    if unknown:
-        raise invalid("save_result", "options", f"{name} has no option {', '.join(unknown)}")
+    check_options(record, options, "save_result")
     if "vector" not in record.gis_data_types and not isinstance(data, xr.DataArray):
         raise ApiError("FormatUnsuitable", f"{name} can only store raster data cubes.", status=400)
     if isinstance(data, xr.DataArray) and any(size == 0 for size in data.shape) and name != "JSON":

@@ -1,0 +1,180 @@
+"""Hostile process graphs (#13): sizes that drive allocation or time, numbers that overflow, deep nesting,
+recursive user-defined processes and unchecked format options. Each is sent to a real server process,
+which must answer with a clear openEO error and keep serving others."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from openeo_gip.db import Database
+from openeo_gip.db.accounts import find_user
+from openeo_gip.db.process_graphs import put_process
+from tests.support.server_process import assert_openeo_error, assert_still_serving
+
+pytestmark = pytest.mark.slow
+
+DEM = {
+    "process_id": "load_collection",
+    "arguments": {"id": "DEM_DEMO", "spatial_extent": None, "temporal_extent": None},
+}
+
+
+def _process(**nodes: dict) -> dict:
+    """A process whose last node is the result."""
+    *_, last = nodes
+    return {"process_graph": {name: {**node, "result": name == last} for name, node in nodes.items()}}
+
+
+def _call(process_id: str, **arguments) -> dict:
+    return {"process_id": process_id, "arguments": arguments}
+
+
+def _post(server, path: str, body: str | dict, method: str = "POST") -> requests.Response:
+    """``body`` as JSON; text is sent as it is (NaN, Infinity and nesting Python's encoder refuses)."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    headers = {**server.token("alice"), "Content-Type": "application/json"}
+    return requests.request(method, server.url + path, data=text, headers=headers, timeout=60)
+
+
+def _result(server, process: str | dict) -> requests.Response:
+    text = process if isinstance(process, str) else json.dumps(process)
+    return _post(server, "/result", '{"process": ' + text + "}")
+
+
+def _save(**options) -> dict:
+    return _process(load=DEM, save=_call("save_result", data={"from_node": "load"}, **options))
+
+
+FROM_LOAD = {"from_node": "load"}
+BAD_PARAMETERS = {
+    "gtiff tile_size -1": _save(format="GTiff", options={"tile_size": -1}),
+    "gtiff tile_size 10**12": _save(format="GTiff", options={"tile_size": 10**12}),
+    "gtiff compression unknown": _save(format="GTiff", options={"compression": "magic"}),
+    "zarr_format 4": _save(format="Zarr", options={"zarr_format": 4}),
+    "png scale_min text": _save(format="PNG", options={"scale_min": "low"}),
+    "quantiles q 10**9": _process(q=_call("quantiles", data=[1, 2, 3], q=10**9)),
+    "quantiles 10**5 probabilities": _process(
+        q=_call("quantiles", data=[1, 2], probabilities=[i / 10**5 for i in range(1, 10**5)])
+    ),
+    "array_create repeat 10**9": _process(a=_call("array_create", data=[1], repeat=10**9)),
+    "array_create repeat 10**300": _process(a=_call("array_create", data=[1], repeat=10**300)),
+    "date_shift 10**12 days": _process(d=_call("date_shift", date="2020-01-01", value=10**12, unit="day")),
+    "date_shift 10**12 months": _process(
+        d=_call("date_shift", date="2020-01-01", value=10**12, unit="month")
+    ),
+    "apply_kernel 201 x 201": _process(
+        load=DEM, k=_call("apply_kernel", data=FROM_LOAD, kernel=[[1] * 201] * 201)
+    ),
+    "resample_spatial 1e-9": _process(load=DEM, r=_call("resample_spatial", data=FROM_LOAD, resolution=1e-9)),
+    "load_url [::1": _process(u=_call("load_url", url="http://[::1/", format="GTiff")),
+    "load_stac [::1": _process(s=_call("load_stac", url="http://[::1/")),
+}
+
+
+@pytest.mark.parametrize("process", BAD_PARAMETERS.values(), ids=BAD_PARAMETERS.keys())
+def test_parameters_beyond_their_limits_are_refused(hostile_server, process):
+    assert_openeo_error(_result(hostile_server, process), 400, "ProcessParameterInvalid")
+    assert_still_serving(hostile_server)
+
+
+BOX = '{"west": 4.44, "south": NaN, "east": Infinity, "north": 51.44}'
+BAD_BOXES = {
+    "load_collection": '{"process_graph": {"load": {"process_id": "load_collection", "arguments": '
+    '{"id": "DEM_DEMO", "temporal_extent": null, "spatial_extent": ' + BOX + '}, "result": true}}}',
+    "filter_bbox": '{"process_graph": {"load": {"process_id": "load_collection", "arguments": '
+    '{"id": "DEM_DEMO", "spatial_extent": null, "temporal_extent": null}}, "box": {"process_id": "filter_bbox", "arguments": '
+    '{"data": {"from_node": "load"}, "extent": ' + BOX + '}, "result": true}}}',
+}
+
+
+@pytest.mark.parametrize("process", BAD_BOXES.values(), ids=BAD_BOXES.keys())
+def test_nan_and_infinity_in_a_bounding_box_are_refused(hostile_server, process):
+    body = assert_openeo_error(_result(hostile_server, process), 400, "ProcessParameterInvalid")
+    assert "finite" in body["message"]
+    assert_still_serving(hostile_server)
+
+
+def test_integers_beyond_64_bits_compute_as_floating_point(hostile_server):
+    response = _result(hostile_server, _process(a=_call("add", x=10**300, y=1)))
+    assert response.status_code == 200, response.text
+    assert response.json() == pytest.approx(1e300)
+    response = _result(hostile_server, _process(m=_call("multiply", x=10**300, y=10**300)))
+    assert response.status_code == 200, response.text  # infinity, which JSON writes as null
+    assert response.json() is None
+    assert_still_serving(hostile_server)
+
+
+def _deep_arrays(depth: int) -> str:
+    return json.dumps(_process(e=_call("array_element", data="DEEP", index=0))).replace(
+        '"DEEP"', "[" * depth + "1" + "]" * depth
+    )
+
+
+def _deep_callbacks(depth: int) -> str:
+    graph = '{"a": {"process_id": "absolute", "arguments": {"x": {"from_parameter": "x"}}, "result": true}}'
+    for _ in range(depth):
+        graph = (
+            '{"a": {"process_id": "array_apply", "arguments": {"data": [1], '
+            '"process": {"process_graph": ' + graph + "}}, "
+            '"result": true}}'
+        )
+    return '{"process_graph": ' + graph + "}"
+
+
+# As deep as Python's JSON parser reads (the request's own depth limit is the HTTP layer's).
+DEEP = {"arrays 800": _deep_arrays(800), "callbacks 150": _deep_callbacks(150)}
+
+
+@pytest.mark.parametrize("process", DEEP.values(), ids=DEEP.keys())
+def test_deep_nesting_is_refused_everywhere(hostile_server, process):
+    server = hostile_server
+    assert_openeo_error(_result(server, process), 400, "ProcessGraphInvalid")
+    assert_openeo_error(_post(server, "/jobs", '{"process": ' + process + "}"), 400, "ProcessGraphInvalid")
+    stored = _post(server, "/process_graphs/deep", process, method="PUT")
+    assert_openeo_error(stored, 400, "ProcessGraphInvalid")
+    validation = _post(server, "/validation", process)
+    assert validation.status_code == 200, validation.text
+    assert [error["code"] for error in validation.json()["errors"]] == ["ProcessGraphInvalid"]
+    assert_still_serving(server)
+
+
+def test_moderate_nesting_still_runs(hostile_server):
+    """The limit leaves room: callbacks 15 deep and arrays 50 deep compute."""
+    assert _result(hostile_server, _deep_callbacks(15)).json() == [[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]
+    assert _result(hostile_server, _deep_arrays(50)).json() == json.loads("[" * 49 + "1" + "]" * 49)
+
+
+def _calls(process_id: str) -> dict:
+    return _process(c=_call(process_id, x={"from_parameter": "x"}))
+
+
+def test_recursive_user_processes_cannot_be_stored(hostile_server):
+    server = hostile_server
+    x = [{"name": "x", "schema": {"type": "number"}}]
+    assert _post(server, "/process_graphs/ping", {**_calls("absolute"), "parameters": x}, "PUT").ok
+    assert _post(server, "/process_graphs/pong", {**_calls("ping"), "parameters": x}, "PUT").ok
+    for process_id, body in (("ping", _calls("ping")), ("ping", _calls("pong"))):  # itself, or through pong
+        response = _post(server, f"/process_graphs/{process_id}", {**body, "parameters": x}, "PUT")
+        assert "recursive" in assert_openeo_error(response, 400, "ProcessGraphInvalid")["message"]
+    assert_still_serving(server)
+
+
+def test_validation_refuses_a_recursive_process_as_result_does(hostile_server):
+    """A recursive process stored before the check existed: /validation and /result both refuse it."""
+    server = hostile_server
+    db = Database(server.sections["database"]["url"])
+    try:
+        recursive = {"id": "loop", "parameters": [{"name": "x", "schema": {}}], **_calls("loop")}
+        put_process(db, find_user(db, "alice").id, "loop", recursive)
+    finally:
+        db.dispose()
+    graph = _process(n=_call("loop", x=1))
+    validation = _post(server, "/validation", graph)
+    assert [error["code"] for error in validation.json()["errors"]] == ["ProcessGraphInvalid"], (
+        validation.text
+    )
+    assert_openeo_error(_result(server, graph), 400, "ProcessGraphInvalid")
+    assert_still_serving(server)
