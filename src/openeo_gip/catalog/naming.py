@@ -4,7 +4,10 @@ By default a date ``YYYYMMDD`` or ``YYYY-MM-DD`` (optionally followed by ``THHMM
 anywhere in the name is the time, and the last word of what remains (split at ``_``, ``-``, ``.``) is
 the band candidate.
 A sidecar may give ``file_pattern``: a regular expression with named groups ``time`` and/or ``band``, and
-``time_format``: the ``strptime`` format of the ``time`` group.
+``time_format``: the ``strptime`` format of the ``time`` group. Users upload such sidecars with private
+collections, so their patterns run on RE2, an engine without backtracking whose time grows linearly with
+the name: ``^(a+)+$`` cannot hold the server for minutes as it would with Python's ``re``. RE2 lacks
+look-around and back-references; a pattern using them is refused with a message saying so.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import re2
 
 from openeo_gip.model.dates import rfc3339
 
@@ -28,9 +34,23 @@ class NameParts:
     band: str | None  # the band word of the name, if any
 
 
+def compile_file_pattern(pattern: str) -> Any:
+    """``pattern`` compiled by RE2; ``ValueError`` saying why when RE2 cannot run it."""
+    options = re2.Options()
+    options.log_errors = False  # the reason goes to the user, not to the server's error output
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(
+            f"file_pattern {pattern!r} cannot be used ({reason}); patterns run without backtracking, "
+            "so look-around and back-references are not available"
+        ) from None
+
+
 class NamePattern:
     def __init__(self, file_pattern: str | None = None, time_format: str | None = None):
-        self.regex = re.compile(file_pattern) if file_pattern else None
+        self.regex = compile_file_pattern(file_pattern) if file_pattern else None
         self.time_format = time_format
 
     def parse(self, stem: str) -> NameParts:

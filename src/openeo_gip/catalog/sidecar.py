@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from openeo_gip.catalog.naming import compile_file_pattern
 from openeo_gip.raster.headers import valid_crs
 
 
@@ -53,6 +54,13 @@ class Sidecar(BaseModel):
     scale: float | None = None
     offset: float | None = None
     bands: dict[str, BandOverride] = {}
+
+    @field_validator("file_pattern")
+    @classmethod
+    def _usable_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            compile_file_pattern(value)
+        return value
 
     @field_validator("crs")
     @classmethod
