@@ -107,6 +107,11 @@ class ServerProcess:
                 time.sleep(0.2)
         raise AssertionError("server did not answer within 60 s")
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "the server is not started"
+        return self._process.pid
+
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
