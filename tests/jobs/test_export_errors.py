@@ -57,6 +57,6 @@ def test_a_failure_of_the_servers_storage_is_a_storage_failure(app, alice, conne
     with pytest.raises(openeo.rest.OpenEoApiError) as caught:
         _red(connection).export_workspace(workspace="files", merge="out").download(tmp_path / "x.tif")
     assert caught.value.http_status_code == 500 and caught.value.code == "StorageFailure"
-    # One GeoTIFF per date of the two.
-    assert "failed after 0 of 2 file(s)" in caught.value.message and "try again" in caught.value.message
+    # A synchronous GTiff is one GeoTIFF, both dates in it.
+    assert "failed after 0 of 1 file(s)" in caught.value.message and "try again" in caught.value.message
     assert connection.list_files() == []

@@ -39,24 +39,10 @@ def test_sync_multi_date_gtiff_is_one_geotiff_with_a_band_per_date_and_band(conn
 
 
 def test_the_download_name_matches_the_content(server, alice_headers, s2):
-    """One GTiff is a .tif of GeoTIFF type; two save_result calls are a ZIP named .zip."""
+    """A GTiff of several dates is sent as a .tif of GeoTIFF type (several save_result calls are a ZIP
+    named .zip: test_sync_and_batch_alike.py)."""
     single = requests.post(f"{server.url}/result", json={"process": load_graph()}, headers=alice_headers)
     assert single.status_code == 200, single.text
     assert single.headers["Content-Type"].startswith("image/tiff")
     assert "filename=result.tif" in single.headers["Content-Disposition"]
     assert single.content[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00")
-
-    graph = load_graph()["process_graph"]
-    graph["save"]["result"] = False
-    graph["json"] = {
-        "process_id": "save_result",
-        "arguments": {"data": {"from_node": "load"}, "format": "netCDF"},
-        "result": True,
-    }
-    both = requests.post(
-        f"{server.url}/result", json={"process": {"process_graph": graph}}, headers=alice_headers
-    )
-    assert both.status_code == 200, both.text
-    assert both.headers["Content-Type"] == "application/zip"
-    assert "filename=result.zip" in both.headers["Content-Disposition"]
-    assert both.content[:2] == b"PK"

@@ -1,5 +1,5 @@
-"""POST /result and batch jobs deliver alike: the same JSON without save_result, the same files with
-several."""
+"""POST /result and batch jobs deliver alike: the same JSON without save_result, a file per save_result
+with several (where a batch job writes a GeoTIFF per date, a synchronous answer is one GeoTIFF)."""
 
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ def test_sync_and_batch_deliver_the_same_json(server, alice_headers, s2):
     assert requests.get(asset["href"], timeout=30).json() == document
 
 
-def test_several_results_are_the_same_files_in_both(server, alice_headers, s2):
+def test_several_results_are_a_zip_of_a_file_each_or_the_job_files(server, alice_headers, s2):
     url, headers = server.url, alice_headers
-    process = load_graph("GTiff", bands=("B04",))  # one GeoTIFF per date
+    process = load_graph("GTiff", bands=("B04",))  # one GeoTIFF per date in a batch job
     nodes = process["process_graph"]
     nodes["save"].pop("result")
     nodes["again"] = {
@@ -61,7 +61,11 @@ def test_several_results_are_the_same_files_in_both(server, alice_headers, s2):
     sync = requests.post(f"{url}/result", json={"process": process}, headers=headers, timeout=60)
     assert sync.status_code == 200, sync.text
     assert sync.headers["Content-Type"] == "application/zip"
-    assert sorted(zipfile.ZipFile(io.BytesIO(sync.content)).namelist()) == sorted(expected)
+    assert "filename=result.zip" in sync.headers["Content-Disposition"]
+    assert sorted(zipfile.ZipFile(io.BytesIO(sync.content)).namelist()) == [
+        "part-1/result.tif",
+        "part-2/result.nc",
+    ]
 
     job_id = create_job(url, headers, process)
     requests.post(f"{url}/jobs/{job_id}/results", headers=headers, timeout=30)

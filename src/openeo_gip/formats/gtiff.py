@@ -51,11 +51,12 @@ def write_gtiff(data: Any, folder: Path, options: dict, client: Any = None) -> l
 
 
 def write_gtiff_single(data: Any, folder: Path, options: dict, client: Any = None) -> list[Path]:
-    """One GeoTIFF even when time remains: the bands of each date in turn, named ``<date>/<band>``."""
+    """One GeoTIFF even when several dates remain: the bands of each date in turn, named ``<date>/<band>``
+    (a cube of one date is that date's file, as in a batch job)."""
     if not isinstance(data, xr.DataArray):
         raise unsuitable("GTiff stores raster data cubes only.")
     time = time_dimension(data)
-    if time is None or data.sizes[time] == 0:
+    if time is None or data.sizes[time] <= 1:
         return write_gtiff(data, folder, options, client)
     layers = []
     for position, label in enumerate(data[time].values):
