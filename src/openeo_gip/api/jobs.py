@@ -16,8 +16,8 @@ from openeo_gip.engine.execute import checked_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.estimate import estimate
-from openeo_gip.jobs.links import linked_file, linked_job, verify
-from openeo_gip.jobs.stac import results_document
+from openeo_gip.jobs.links import item_of, linked_file, linked_job, verify
+from openeo_gip.jobs.stac import item_document, results_document
 from openeo_gip.jobs.store import (
     ACTIVE,
     LEVELS,
@@ -272,6 +272,11 @@ class Download(MethodView):
             raise ApiError("NotFound")
         if grant.file == "":  # the canonical link: the results document itself
             return jsonify(results_document(config, public_url(), job))
+        if item_of(grant) is not None:  # the STAC item of one result file
+            item = item_document(config, public_url(), job, item_of(grant))
+            if item is None:
+                raise ApiError("NotFound")
+            return jsonify(item)
         linked = linked_file(config, job, grant)
         if linked is None:
             raise ApiError("NotFound")

@@ -60,6 +60,21 @@ def _serializer(config: Config) -> URLSafeSerializer:
     return URLSafeSerializer(signing_secret(config), salt=_SALT)
 
 
+# A grant for the STAC item of a result file rather than the file: ``item:<file>``. No writer makes a
+# file name with a colon, so neither kind of grant can open the other.
+_ITEM = "item:"
+
+
+def item_grant_file(file: str) -> str:
+    """What a token names to open the STAC item of result ``file`` (``item_of`` reads it back)."""
+    return f"{_ITEM}{file}"
+
+
+def item_of(grant: Grant) -> str | None:
+    """The result file whose STAC item ``grant`` opens, or ``None`` when it opens something else."""
+    return grant.file.removeprefix(_ITEM) if grant.file.startswith(_ITEM) else None
+
+
 def sign(config: Config, job_id: str, file: str, expires: int) -> str:
     """A token for ``file`` of ``job_id`` valid until the Unix time ``expires``."""
     return _serializer(config).dumps([job_id, file, expires])

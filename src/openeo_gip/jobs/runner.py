@@ -21,7 +21,7 @@ from openeo_gip.db.models import Job, utcnow
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.jobs import job_folder, metering
-from openeo_gip.jobs.assets import describe
+from openeo_gip.jobs.assets import describe_results
 from openeo_gip.jobs.progress import job_watch
 from openeo_gip.jobs.queue import Limits, beat, claim_next, new_worker_id, recover_orphans, requeue
 from openeo_gip.jobs.result_copies import copy_job_results
@@ -195,8 +195,8 @@ class JobRunner:
                     stats |= metering.collect(client, job.id) or {}
             # Before the status says "finished", so a client seeing it also finds the copies in /files.
             copy_job_results(self.config, job.user_id, job.id, folder, paths, context.exports, logger)
-            assets = [describe(path, folder) for path in paths]
-            usage = _usage(time.monotonic() - started, assets, stats)
+            assets = describe_results(paths, folder)
+            usage = _usage(time.monotonic() - started, assets[: len(paths)], stats)  # not the thumbnails
             if set_status(
                 db,
                 job.id,
@@ -208,7 +208,7 @@ class JobRunner:
                 results=assets,
                 usage=usage,
             ):
-                logger.info(f"Finished: {len(assets)} file(s) in {usage['duration']['value']:.1f} s.")
+                logger.info(f"Finished: {len(paths)} file(s) in {usage['duration']['value']:.1f} s.")
             else:
                 shutil.rmtree(folder, ignore_errors=True)
         except Canceled:
