@@ -36,6 +36,8 @@ def test_sync_multi_date_gtiff_is_one_geotiff_with_a_band_per_date_and_band(conn
         np.testing.assert_array_equal(values[index], _masked(s2.array(band, date_index)))
     assert tags["start_datetime"] == f"{s2.dates[0]:%Y-%m-%d}T00:00:00Z"
     assert tags["end_datetime"] == f"{s2.dates[-1]:%Y-%m-%d}T00:00:00Z"
+    # /file_formats says so.
+    assert "`2022-06-01/B04`" in connection.list_output_formats()["GTiff"]["description"]
 
 
 def test_the_download_name_matches_the_content(server, alice_headers, s2):
