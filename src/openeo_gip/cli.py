@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from openeo_gip.auth.passwords import hash_password
-from openeo_gip.config import Config, ConfigError, default_config_text, load_config
+from openeo_gip.config import PRIVATE_UMASK, Config, ConfigError, load_config, write_default_config
 from openeo_gip.db import Database, accounts
 from openeo_gip.workspace import remove_user_folder
 
@@ -62,6 +63,8 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # What the server writes (database, config, keys, results, workspaces) is for its own account only.
+    os.umask(PRIVATE_UMASK)
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
 
@@ -98,8 +101,7 @@ def init_config(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists; use --force to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(default_config_text(), encoding="utf-8")
+    write_default_config(target)
     click.echo(f"wrote {target}")
 
 

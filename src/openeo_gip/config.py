@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "OPENEO_GIP_"
+# The umask of the server's processes: what they create (database, keys, results, workspaces) is theirs only.
+PRIVATE_UMASK = 0o077
 
 
 class ConfigError(Exception):
@@ -254,3 +256,13 @@ def default_config_text(data_root: str = "data") -> str:
     """The commented config that ``openeo-gip init-config`` and ``make demo`` write."""
     example = Path(__file__).with_name("config.example.toml").read_text(encoding="utf-8")
     return example.replace('data_root = "data"', f'data_root = "{data_root}"')
+
+
+def write_default_config(path: Path) -> None:
+    """The commented default config as ``path``, readable by its owner only (it may later hold secrets:
+    a database password, OpenID client settings, the signing key of download links)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode otherwise
+        file.write(default_config_text())

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from openeo_gip.auth.passwords import hash_password
-from openeo_gip.config import Config, default_config_text, load_config
+from openeo_gip.config import Config, load_config, write_default_config
 from openeo_gip.db import Database, accounts
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ def prepare_demo(folder: Path) -> Config:
     folder.mkdir(parents=True, exist_ok=True)
     config_file = folder / "config.toml"
     if not config_file.exists():
-        config_file.write_text(default_config_text(), encoding="utf-8")
+        write_default_config(config_file)
         log.info("wrote %s", config_file)
     config = load_config(config_file)
     data_root = config.paths.data_root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 
 from openeo_gip.auth.oidc import OidcVerifier
@@ -78,8 +79,18 @@ def build_services(
         cluster=DaskCluster(config.dask),
         catalog=Catalog.from_config(config),
     )
+    _close_folders(config)
     announce_isolation(UdfLimits.from_config(config.udf))
     threads = config.jobs.runner_threads if runner_threads is None else runner_threads
     if threads > 0:
         services.jobs = JobRunner(services, threads=threads)
     return services
+
+
+def _close_folders(config: Config) -> None:
+    """The server's own folders (workspaces with uploads and results, the cache, the signing key) are closed
+    to other accounts, whatever the modes of the files in them."""
+    for folder in (config.paths.workspaces, config.paths.cache, config.paths.system_files):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with suppress(OSError):  # another account's folder: the administrator's choice
+            folder.chmod(0o700)

@@ -7,6 +7,7 @@ runner threads; they share the queue through the database.
 import os
 
 from openeo_gip.app import create_app
-from openeo_gip.config import load_config
+from openeo_gip.config import PRIVATE_UMASK, load_config
 
+os.umask(PRIVATE_UMASK)
 app = create_app(load_config(os.environ.get("OPENEO_GIP_CONFIG")))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +14,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _keep_private(path: Path) -> None:
+    """The SQLite file and SQLite's files beside it, readable by the server's account only: they hold
+    password hashes and every job's process graph. A database made by an earlier version is closed too."""
+    if not path.exists():  # an empty file is a new SQLite database
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with suppress(OSError):  # missing, or another account's: left as they are
+            os.chmod(path.with_name(path.name + suffix), 0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -29,8 +40,9 @@ class Database:
         self.url = url
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
+            if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _keep_private(Path(parsed.database))
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
