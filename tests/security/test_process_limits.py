@@ -49,44 +49,72 @@ def _save(**options) -> dict:
 
 
 FROM_LOAD = {"from_node": "load"}
+FIRST_PARAMETER = _process(x=_call("array_element", data={"from_parameter": "parameters"}, index=0))
+FIT_PER_BAND = _process(
+    fit=_call("fit_curve", data={"from_parameter": "data"}, parameters=[0] * 1000, function=FIRST_PARAMETER)
+)
+# (the parameter refused, the process)
 BAD_PARAMETERS = {
-    "gtiff tile_size -1": _save(format="GTiff", options={"tile_size": -1}),
-    "gtiff tile_size 10**12": _save(format="GTiff", options={"tile_size": 10**12}),
-    "gtiff compression unknown": _save(format="GTiff", options={"compression": "magic"}),
-    "zarr_format 4": _save(format="Zarr", options={"zarr_format": 4}),
-    "png scale_min text": _save(format="PNG", options={"scale_min": "low"}),
-    "quantiles q 10**9": _process(q=_call("quantiles", data=[1, 2, 3], q=10**9)),
-    "quantiles 10**5 probabilities": _process(
-        q=_call("quantiles", data=[1, 2], probabilities=[i / 10**5 for i in range(1, 10**5)])
+    "gtiff tile_size -1": ("options", _save(format="GTiff", options={"tile_size": -1})),
+    "gtiff tile_size 10**12": ("options", _save(format="GTiff", options={"tile_size": 10**12})),
+    "gtiff compression unknown": ("options", _save(format="GTiff", options={"compression": "magic"})),
+    "zarr_format 4": ("options", _save(format="Zarr", options={"zarr_format": 4})),
+    "png scale_min text": ("options", _save(format="PNG", options={"scale_min": "low"})),
+    "quantiles q 10**9": ("q", _process(q=_call("quantiles", data=[1, 2, 3], q=10**9))),
+    "quantiles 10**5 probabilities": (
+        "probabilities",
+        _process(q=_call("quantiles", data=[1, 2], probabilities=[i / 10**5 for i in range(1, 10**5)])),
     ),
-    "array_create repeat 10**9": _process(a=_call("array_create", data=[1], repeat=10**9)),
-    "array_create repeat 10**300": _process(a=_call("array_create", data=[1], repeat=10**300)),
-    "date_shift 10**12 days": _process(d=_call("date_shift", date="2020-01-01", value=10**12, unit="day")),
-    "date_shift 10**12 months": _process(
-        d=_call("date_shift", date="2020-01-01", value=10**12, unit="month")
+    "array_create repeat 10**9": ("repeat", _process(a=_call("array_create", data=[1], repeat=10**9))),
+    "array_create repeat 10**300": ("repeat", _process(a=_call("array_create", data=[1], repeat=10**300))),
+    "date_shift 10**12 days": (
+        "value",
+        _process(d=_call("date_shift", date="2020-01-01", value=10**12, unit="day")),
     ),
-    "apply_kernel 201 x 201": _process(
-        load=DEM, k=_call("apply_kernel", data=FROM_LOAD, kernel=[[1] * 201] * 201)
+    "date_shift 10**12 months": (
+        "value",
+        _process(d=_call("date_shift", date="2020-01-01", value=10**12, unit="month")),
     ),
-    "resample_spatial 1e-9": _process(load=DEM, r=_call("resample_spatial", data=FROM_LOAD, resolution=1e-9)),
-    "load_url [::1": _process(u=_call("load_url", url="http://[::1/", format="GTiff")),
-    "load_stac [::1": _process(s=_call("load_stac", url="http://[::1/")),
+    "apply_kernel 201 x 201": (
+        "kernel",
+        _process(load=DEM, k=_call("apply_kernel", data=FROM_LOAD, kernel=[[1] * 201] * 201)),
+    ),
+    "resample_spatial 1e-9": (
+        "resolution",
+        _process(load=DEM, r=_call("resample_spatial", data=FROM_LOAD, resolution=1e-9)),
+    ),
+    "rearrange order 10**12": ("order", _process(r=_call("rearrange", data=[1, 2], order=[10**12]))),
+    "fit_curve 1000 parameters": (
+        "parameters",
+        _process(
+            load=DEM, a=_call("apply_dimension", data=FROM_LOAD, dimension="bands", process=FIT_PER_BAND)
+        ),
+    ),
+    "load_url [::1": ("url", _process(u=_call("load_url", url="http://[::1/", format="GTiff"))),
+    "load_stac [::1": ("url", _process(s=_call("load_stac", url="http://[::1/"))),
 }
 
 
-@pytest.mark.parametrize("process", BAD_PARAMETERS.values(), ids=BAD_PARAMETERS.keys())
-def test_parameters_beyond_their_limits_are_refused(hostile_server, process):
-    assert_openeo_error(_result(hostile_server, process), 400, "ProcessParameterInvalid")
+@pytest.mark.parametrize(("parameter", "process"), BAD_PARAMETERS.values(), ids=BAD_PARAMETERS.keys())
+def test_parameters_beyond_their_limits_are_refused(hostile_server, parameter, process):
+    body = assert_openeo_error(_result(hostile_server, process), 400, "ProcessParameterInvalid")
+    assert f"parameter '{parameter}'" in body["message"]
     assert_still_serving(hostile_server)
 
 
+# Python's JSON encoder writes no NaN or Infinity: the box is put into the text afterwards.
 BOX = '{"west": 4.44, "south": NaN, "east": Infinity, "north": 51.44}'
+
+
+def _with_box(process: dict) -> str:
+    return json.dumps(process).replace('"BOX"', BOX)
+
+
 BAD_BOXES = {
-    "load_collection": '{"process_graph": {"load": {"process_id": "load_collection", "arguments": '
-    '{"id": "DEM_DEMO", "temporal_extent": null, "spatial_extent": ' + BOX + '}, "result": true}}}',
-    "filter_bbox": '{"process_graph": {"load": {"process_id": "load_collection", "arguments": '
-    '{"id": "DEM_DEMO", "spatial_extent": null, "temporal_extent": null}}, "box": {"process_id": "filter_bbox", "arguments": '
-    '{"data": {"from_node": "load"}, "extent": ' + BOX + '}, "result": true}}}',
+    "load_collection": _with_box(
+        _process(load=_call("load_collection", id="DEM_DEMO", spatial_extent="BOX", temporal_extent=None))
+    ),
+    "filter_bbox": _with_box(_process(load=DEM, box=_call("filter_bbox", data=FROM_LOAD, extent="BOX"))),
 }
 
 
@@ -107,6 +135,22 @@ def test_integers_beyond_64_bits_compute_as_floating_point(hostile_server):
     assert_still_serving(hostile_server)
 
 
+def test_callbacks_over_large_plain_arrays_are_refused(hostile_server):
+    """Each callback over a plain array runs per element: 10**6 elements, each running a callback over
+    10**6 more, would hold a server thread for days."""
+    inner = _process(
+        big=_call("array_create", data=[1], repeat=10**6),
+        each=_call("array_apply", data={"from_node": "big"}, process=_process(a=_call("absolute", x=1))),
+    )
+    outer = _process(
+        big=_call("array_create", data=[1], repeat=10**6),
+        each=_call("array_apply", data={"from_node": "big"}, process=inner),
+    )
+    body = assert_openeo_error(_result(hostile_server, outer), 400, "ProcessGraphComplexity")
+    assert "plain arrays" in body["message"]
+    assert_still_serving(hostile_server)
+
+
 def _deep_arrays(depth: int) -> str:
     return json.dumps(_process(e=_call("array_element", data="DEEP", index=0))).replace(
         '"DEEP"', "[" * depth + "1" + "]" * depth
@@ -124,8 +168,8 @@ def _deep_callbacks(depth: int) -> str:
     return '{"process_graph": ' + graph + "}"
 
 
-# As deep as Python's JSON parser reads (the request's own depth limit is the HTTP layer's).
-DEEP = {"arrays 800": _deep_arrays(800), "callbacks 150": _deep_callbacks(150)}
+# Deeper than the engine's limit (100 levels), within the request's own JSON depth limit (the HTTP layer's).
+DEEP = {"arrays 400": _deep_arrays(400), "callbacks 100": _deep_callbacks(100)}
 
 
 @pytest.mark.parametrize("process", DEEP.values(), ids=DEEP.keys())

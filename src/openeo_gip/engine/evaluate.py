@@ -14,7 +14,7 @@ from typing import Any
 from openeo_gip.engine.definitions import Definition, Processes, resolve
 from openeo_gip.engine.graph import ChildGraph, FromNode, FromParameter, Node, ProcessGraph, parse_graph
 from openeo_gip.errors import ApiError, internal_error
-from openeo_gip.model.limits import MAX_USER_PROCESS_DEPTH
+from openeo_gip.model.limits import MAX_CALLBACK_CALLS, MAX_USER_PROCESS_DEPTH
 from openeo_gip.model.values import Callback, ProcessContext
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,23 @@ def evaluate(
     return runner.run(graph, dict(parameters or {}), top_level=True)
 
 
+@dataclasses.dataclass
+class _Shared:
+    """What the runners of one evaluation (user-defined processes included) share: how often callbacks ran,
+    and the definitions found, so that a callback run per array element looks up no stored process again."""
+
+    calls: int = 0
+    definitions: dict[tuple[str, str | None], Definition] = dataclasses.field(default_factory=dict)
+
+
 class _Runner:
-    def __init__(self, context: ProcessContext, processes: Processes, depth: int = 0):
+    def __init__(
+        self, context: ProcessContext, processes: Processes, depth: int = 0, shared: _Shared | None = None
+    ):
         self.context = context
         self.processes = processes
         self.depth = depth
+        self.shared = shared or _Shared()
 
     def run(self, graph: ProcessGraph, scope: dict[str, Any], top_level: bool = False) -> Any:
         done: dict[str, Any] = {}
@@ -50,7 +62,7 @@ class _Runner:
         if node.id in done:
             return done[node.id]
         try:
-            definition = resolve(node.process_id, node.namespace, self.processes)
+            definition = self.definition(node)
             arguments = {name: self.value(raw, graph, scope, done) for name, raw in node.arguments.items()}
             result = self.call(definition, node, arguments)
         except ApiError as error:
@@ -61,6 +73,12 @@ class _Runner:
             raise internal_error(log, f"Node '{node.id}' ({node.process_id})", error) from error
         done[node.id] = result
         return result
+
+    def definition(self, node: Node) -> Definition:
+        key = (node.process_id, node.namespace)
+        if key not in self.shared.definitions:
+            self.shared.definitions[key] = resolve(node.process_id, node.namespace, self.processes)
+        return self.shared.definitions[key]
 
     def value(self, raw: Any, graph: ProcessGraph, scope: dict, done: dict) -> Any:
         if isinstance(raw, FromNode):
@@ -79,6 +97,15 @@ class _Runner:
 
     def callback(self, child: ChildGraph, scope: dict) -> Callback:
         def run(**arguments: Any) -> Any:
+            # Callbacks on cubes run once for all pixels; only plain arrays run them per element, and
+            # nested over large arrays that would hold a server thread for hours.
+            self.shared.calls += 1
+            if self.shared.calls > MAX_CALLBACK_CALLS:
+                raise ApiError(
+                    "ProcessGraphComplexity",
+                    f"Callbacks ran more than {MAX_CALLBACK_CALLS} times, once per element of plain arrays; "
+                    "use smaller arrays, or data cubes, whose callbacks run once for all pixels.",
+                )
             return self.run(child.graph, {**scope, **arguments})
 
         return Callback(run)
@@ -114,7 +141,7 @@ class _Runner:
         unknown = sorted(set(arguments) - set(scope))
         if unknown:
             raise ApiError("ProcessParameterUnsupported", process=node.process_id, parameter=unknown[0])
-        inner = _Runner(self.context, self.processes, self.depth + 1)
+        inner = _Runner(self.context, self.processes, self.depth + 1, self.shared)
         return inner.run(parse_graph(process["process_graph"]), scope)
 
 

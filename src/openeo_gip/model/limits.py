@@ -17,6 +17,11 @@ MAX_PROCESS_NESTING = 100
 # through others, never ends (every argument is evaluated) and is refused whatever its depth.
 MAX_USER_PROCESS_DEPTH = 32
 
+# Runs of callbacks in one evaluation. On data cubes a callback runs once for all pixels; on plain arrays
+# once per element (about 40 microseconds each), so this bounds a request to a few seconds of such work,
+# where nested callbacks over large arrays would hold a server thread for hours.
+MAX_CALLBACK_CALLS = 100_000
+
 # Integers in a graph beyond what 64 bits hold are read as floating-point numbers, as JSON numbers are in
 # most clients: numpy cannot hold them, and Python would compute with them digit by digit.
 MAX_EXACT_INTEGER = 2**63 - 1
@@ -51,6 +56,10 @@ MAX_GRID_EDGE = 1_000_000
 # Points one vector_to_random_points or vector_to_regular_points call creates, so that a tiny distance
 # cannot exhaust the server's memory.
 MAX_POINTS = 1_000_000
+
+# Parameters of one fit_curve model: each adds a column of derivatives per pixel and iteration, and the
+# solver holds a square matrix of them; real models (harmonics, phenology curves) have fewer than ten.
+MAX_CURVE_PARAMETERS = 100
 
 # Edge of the internal tiles of a GeoTIFF result (GDAL allocates a whole tile per band).
 MAX_TILE_SIZE = 4096

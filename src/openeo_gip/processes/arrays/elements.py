@@ -372,4 +372,7 @@ def sort(data: Any, asc: bool = True, nodata: Any = None) -> Any:
 @process()
 def rearrange(data: Any, order: list) -> list:
     values = plain_values(data)
+    wrong = [i for i in order if not isinstance(i, int) or not 0 <= i < len(values)]
+    if wrong:
+        raise invalid("rearrange", "order", f"{wrong[0]} is no index of the array of {len(values)} elements")
     return [values[i] for i in order]

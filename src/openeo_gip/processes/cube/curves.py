@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from openeo_gip.model.limits import MAX_CURVE_PARAMETERS
 from openeo_gip.model.values import ArrayView, Callback
 from openeo_gip.processes.cube.common import is_temporal, keep_metadata, require_cube, to_timestamp
 from openeo_gip.processes.errors import invalid
@@ -74,10 +75,15 @@ def fit_curve(data: Any, parameters: list, function: Callback, ignore_nodata: bo
         raise invalid("fit_curve", "data", "a labeled array (e.g. from apply_dimension) is expected")
     if not isinstance(parameters, list) or not parameters:
         raise invalid("fit_curve", "parameters", "an array of at least one initial value is expected")
+    if len(parameters) > MAX_CURVE_PARAMETERS:
+        raise invalid("fit_curve", "parameters", f"at most {MAX_CURVE_PARAMETERS} parameters")
     dim, y = data.dim, data.data.astype(float)
-    x = xr.DataArray(
-        numeric_labels(y[dim].values if dim in y.coords else np.arange(y.sizes[dim])), dims=(dim,)
-    )
+    try:
+        x = xr.DataArray(
+            numeric_labels(y[dim].values if dim in y.coords else np.arange(y.sizes[dim])), dims=(dim,)
+        )
+    except (TypeError, ValueError):  # band names, say
+        raise invalid("fit_curve", "data", f"the labels of {dim} must be numbers or dates") from None
     valid = y.notnull() if ignore_nodata else xr.ones_like(y, dtype=bool)
     y0 = y.fillna(0) if ignore_nodata else y
     shape = y.isel({dim: 0}, drop=True)
