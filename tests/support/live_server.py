@@ -5,16 +5,14 @@ from __future__ import annotations
 import threading
 
 from flask import Flask
-from waitress.server import create_server
 
-from openeo_gip.server import waitress_options
+from openeo_gip.server import make_server
 
 
 class LiveServer:
     def __init__(self, app: Flask):
         self.app = app
-        options = waitress_options(app.extensions["openeo_gip"].config)
-        self._server = create_server(app, host="127.0.0.1", port=0, **options)
+        self._server = make_server(app, app.extensions["openeo_gip"].config, "127.0.0.1", 0)
         self.port = self._server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from openeo_gip.errors import ApiError
 
@@ -22,13 +24,45 @@ def public_url(path: str = "") -> str:
 
 
 def json_body() -> Any:
-    """The request's JSON document, or ``JSONInvalid`` (400)."""
-    if not request.get_data(cache=True):
+    """The request's JSON document; ``PayloadTooLarge`` (413) over ``server.json_bytes``, refused from its
+    Content-Length or, for a chunked body, once that much was read; ``JSONInvalid`` (400) when it cannot be
+    parsed or its arrays and objects nest deeper than ``server.json_depth``."""
+    limits = services().config.server
+    request.max_content_length = limits.json_bytes
+    try:
+        data = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise ApiError("PayloadTooLarge", size=limits.json_bytes) from None
+    if not data:
         raise ApiError("JSONInvalid", reason="the body is empty")
-    data = request.get_json(force=True, silent=True)
-    if data is None and request.get_data(cache=True).strip() != b"null":
-        raise ApiError("JSONInvalid", reason="it cannot be parsed")
-    return data
+    too_deep = ApiError(
+        "JSONInvalid", reason=f"arrays and objects nest more than {limits.json_depth} levels deep"
+    )
+    try:
+        document = json.loads(data)
+    except RecursionError:  # Python's parser gives up near 1000 levels
+        raise too_deep from None
+    except ValueError:
+        raise ApiError("JSONInvalid", reason="it cannot be parsed") from None
+    if _nests_deeper(document, limits.json_depth):
+        raise too_deep
+    return document
+
+
+def _nests_deeper(document: Any, levels: int) -> bool:
+    """Whether arrays and objects in ``document`` nest more than ``levels`` deep, one level at a time (no
+    recursion, so whatever the depth)."""
+    level = [document] if isinstance(document, dict | list) else []
+    for _ in range(levels):
+        if not level:
+            return False
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+    return bool(level)
 
 
 def link(href: str, rel: str, title: str | None = None, type: str | None = "application/json") -> dict:
