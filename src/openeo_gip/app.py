@@ -1,11 +1,13 @@
-"""The app factory: builds the services (runtime.py) and wires errors, CORS and the API blueprints."""
+"""The app factory: builds the services (runtime.py) and wires errors, CORS, security headers, the trusted
+hosts and the API blueprints."""
 
 from __future__ import annotations
 
 import logging
+import socket
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, SecurityError
 
 from openeo_gip.api import register_blueprints
 from openeo_gip.api.common import services
@@ -22,6 +24,15 @@ log = logging.getLogger(__name__)
 EXPOSED_HEADERS = "Location, OpenEO-Identifier, OpenEO-Costs, Link"
 ALLOWED_HEADERS = "Authorization, Content-Type, Range"
 ALLOWED_METHODS = "OPTIONS, GET, POST, PATCH, PUT, DELETE"
+# On every response: the API serves JSON and files, never pages, so a browser may neither guess a type,
+# frame a response, run anything in one (an uploaded HTML file), nor pass a signed link on as a referrer.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"]
 
 
 def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
@@ -29,6 +40,7 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
     app.json.sort_keys = False
     # "/files//etc/passwd" must reach the path checks, not be redirected to a merged path.
     app.url_map.merge_slashes = False
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(config)
     services = build_services(config, upgrade_db=upgrade_db)
     remove_abandoned_scratch(config)  # left by a server that crashed or was killed
     app.extensions["openeo_gip"] = services
@@ -38,6 +50,19 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
     _register_error_handlers(app)
     _register_cors(app)
     return app
+
+
+def trusted_hosts(config: Config) -> list[str] | None:
+    """The hosts a request may name (``None``: any). Links are built from the request's host only without a
+    public URL, so only then is it checked, against loopback names, ``server.host`` and the machine's own
+    name and ``server.allowed_hosts``: a forged Host header never reaches a link."""
+    server = config.server
+    if server.public_url or "*" in server.allowed_hosts:
+        return None
+    names = [*LOOPBACK_HOSTS, socket.gethostname(), *server.allowed_hosts]
+    if server.host not in ("0.0.0.0", "::", ""):
+        names.append(server.host)
+    return names
 
 
 def _error_response(error: ApiError) -> Response:
@@ -57,6 +82,13 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, SecurityError):  # a Host outside trusted_hosts
+            host = request.headers.get("Host", "")[:200]
+            reason = (
+                f"this server does not answer to the host '{host}'; its administrator can name it in "
+                "server.allowed_hosts, or set server.public_url"
+            )
+            return _error_response(ApiError("HostNotAllowed", reason=reason))
         if isinstance(error, NotFound):
             return _error_response(ApiError("NotFound"))
         if isinstance(error, MethodNotAllowed):
@@ -82,12 +114,11 @@ def _register_cors(app: Flask) -> None:
 
     @app.after_request
     def cors_headers(response: Response) -> Response:
-        origin = request.headers.get("Origin")
-        response.headers["Access-Control-Allow-Origin"] = origin or "*"
-        if origin:
-            response.headers["Access-Control-Allow-Credentials"] = "true"
-            response.headers.add("Vary", "Origin")
+        # Any origin, as the API recommends, and never with credentials: tokens travel in the
+        # Authorization header, which a page can only send when it holds the token already.
+        response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        response.headers.update(SECURITY_HEADERS)
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
             response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS

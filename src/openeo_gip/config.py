@@ -37,6 +37,20 @@ class ServerConfig(_Section):
     port: int = Field(5000, ge=1, le=65535)
     threads: int = Field(8, ge=1)
     production: bool = False
+    # Host names (without port) requests may name when public_url is empty, besides the loopback names,
+    # the machine's name and `host`; others are refused, as links would name them (docs/security.md).
+    # "*" allows any.
+    allowed_hosts: list[str] = []
+    # Open connections at once; a client has header_seconds from its first byte (or from connecting) to
+    # send a request's headers, and a connection idle between requests is closed after idle_seconds.
+    connection_limit: int = Field(1000, ge=10)
+    header_seconds: float = Field(10.0, gt=0)
+    idle_seconds: int = Field(60, ge=1)
+    # JSON request bodies (processes, jobs), far below the upload limit: read and parsed in memory.
+    json_bytes: int = Field(10 * 1024**2, ge=1024)
+    # Levels of arrays and objects in a JSON body; Python's parser itself stops near 1000.
+    json_depth: int = Field(512, ge=10, le=800)
+
     # Open connections at once; a client has header_seconds from its first byte (or from connecting) to
     # send a request's headers, and a connection idle between requests is closed after idle_seconds.
     connection_limit: int = Field(1000, ge=10)

@@ -70,12 +70,24 @@ def test_cors_preflight_and_exposed_headers(server):
         timeout=30,
     )
     assert preflight.status_code == 204
-    assert preflight.headers["Access-Control-Allow-Origin"] == origin
-    assert preflight.headers["Access-Control-Allow-Credentials"] == "true"
+    # Any origin, as the API recommends, and no credentials: a page never rides on a browser's cookies.
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in preflight.headers
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
 
     response = requests.get(server.url + "/", headers={"Origin": origin}, timeout=30)
     exposed = {name.strip() for name in response.headers["Access-Control-Expose-Headers"].split(",")}
     assert {"Location", "OpenEO-Identifier", "OpenEO-Costs", "Link"} <= exposed
-    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/", "/no-such-page", "/me"])
+def test_every_response_carries_the_security_headers(server, path):
+    """Answers, errors and refusals alike: no type sniffing, no framing, no referrer, no active content."""
+    response = requests.get(server.url + path, timeout=30)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

@@ -134,3 +134,16 @@ def test_a_json_body_over_the_depth_limit_is_refused_below_the_parsers_own_limit
     assert "512" in body["message"]
     assert_still_serving(edge_server)
 
+
+def test_a_forged_host_is_refused_without_a_public_url(edge_server):
+    forged = {**edge_server.token("alice"), "Host": "evil.example"}
+    for method, path in (("GET", "/"), ("GET", "/jobs"), ("POST", "/jobs")):
+        response = requests.request(method, edge_server.url + path, headers=forged, json={}, timeout=10)
+        body = assert_openeo_error(response, 400, "HostNotAllowed")
+        assert "server.allowed_hosts" in body["message"] and "Location" not in response.headers
+    # A name of this machine is allowed, and the links follow it.
+    named = requests.get(edge_server.url + "/", headers={"Host": f"localhost:{edge_server.port}"}, timeout=10)
+    assert named.status_code == 200
+    hrefs = {link["href"] for link in named.json()["links"]}
+    assert f"http://localhost:{edge_server.port}/collections" in hrefs
+    assert_still_serving(edge_server)

@@ -18,7 +18,8 @@ def services():
 
 def public_url(path: str = "") -> str:
     """Absolute URL of an API path as clients see it."""
-    # Without a configured URL, the address the client used (right whatever --port or host name).
+    # Without a configured URL, the address the client used (right whatever --port), whose host the app
+    # checked against its trusted hosts (app.trusted_hosts): a forged Host header never gets here.
     base = services().config.server.public_url or request.host_url.rstrip("/")
     return base + path
 
