@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var
 
-.PHONY: demo test test-fast lint format install install-test node-deps clean
+.PHONY: demo test test-fast lint format install install-test node-deps conformance clean
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -26,6 +26,21 @@ tests/node/node_modules/.installed: tests/node/package-lock.json
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The official openEO test suite, in its own venv: it pins its dependencies (openapi-core==0.18.2, pytest
+# plugins) apart from the project's. It runs against a demo server logged in through the tests' real
+# OpenID provider; see tools/conformance/run.py and docs/compliance.md.
+CONFORMANCE_VENV := .venv-conformance
+OPENEO_TEST_SUITE ?= openeo-test-suite==0.2.2
+
+$(CONFORMANCE_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(CONFORMANCE_VENV)
+	$(CONFORMANCE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CONFORMANCE_VENV)/bin/python -m pip install --quiet '$(OPENEO_TEST_SUITE)'
+	touch $@
+
+conformance: install-test node-deps $(CONFORMANCE_VENV)/.installed
+	$(BIN)/python tools/conformance/run.py
+
 # `make demo PORT=5001` when 5000 is taken.
 demo: install
 	$(BIN)/openeo-gip demo --dir $(DEMO_DIR) $(if $(PORT),--port $(PORT))
@@ -46,4 +61,4 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules $(CONFORMANCE_VENV) var-conformance
