@@ -51,17 +51,6 @@ class ServerConfig(_Section):
     # Levels of arrays and objects in a JSON body; Python's parser itself stops near 1000.
     json_depth: int = Field(512, ge=10, le=800)
 
-    # Open connections at once; a client has header_seconds from its first byte (or from connecting) to
-    # send a request's headers, and a connection idle between requests is closed after idle_seconds.
-    connection_limit: int = Field(1000, ge=10)
-    header_seconds: float = Field(10.0, gt=0)
-    idle_seconds: int = Field(60, ge=1)
-    # JSON request bodies (processes, jobs), far below the upload limit: read and parsed in memory.
-    json_bytes: int = Field(10 * 1024**2, ge=1024)
-    # Levels of arrays and objects in a JSON body; Python's parser itself stops near 1000.
-    json_depth: int = Field(512, ge=10, le=800)
-
-
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

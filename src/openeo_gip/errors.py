@@ -68,8 +68,6 @@ ERRORS: dict[str, tuple[int, str]] = {
     "PayloadTooLarge": (413, "The request body is larger than {size} bytes; send large data as a file."),
     # Not in the API's list: a request naming a host that is not server.public_url or an allowed host.
     "HostNotAllowed": (400, "{reason}"),
-    # Not in the API's list: a JSON body over server.json_bytes (uploads have their own limit).
-    "PayloadTooLarge": (413, "The request body is larger than {size} bytes; send large data as a file."),
     # Not in the API's list: too many failed logins of an account or from an address (auth/throttle.py).
     "TooManyRequests": (429, "Too many failed logins; please try again in {seconds} seconds."),
     # Not in the API's list: a user-defined function (run_udf) failed; the reason is the user's own.
