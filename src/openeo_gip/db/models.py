@@ -130,3 +130,40 @@ class ProcessGraph(Base):
     document: Mapped[dict] = mapped_column(JSON)
     created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Service(Base):
+    """A secondary web service (map tiles): its process and configuration, and the secret its URL carries
+    because map clients send no login."""
+
+    __tablename__ = "services"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(16))  # XYZ or WMTS
+    title: Mapped[str | None] = mapped_column(String(1000))
+    description: Mapped[str | None] = mapped_column(Text)
+    process: Mapped[dict] = mapped_column(JSON)
+    configuration: Mapped[dict] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    log_level: Mapped[str] = mapped_column(String(16), default="info")
+    # Random and unguessable: the tile URLs name the service by it alone.
+    secret: Mapped[str] = mapped_column(String(64), unique=True)
+    # Counts the changes of what a tile shows: cached tiles of an older version are never served.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    tiles_rendered: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ServiceLog(Base):
+    """One entry of a service's log (tiles that failed); the id orders entries and is the paging offset."""
+
+    __tablename__ = "service_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    time: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    level: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(255))
