@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openeo_gip.auth.oidc import OidcVerifier
 from openeo_gip.auth.throttle import LoginThrottle
@@ -16,6 +16,7 @@ from openeo_gip.engine.definitions import PredefinedProcesses, Processes, no_use
 from openeo_gip.jobs.finished_results import FinishedResults
 from openeo_gip.jobs.runner import JobRunner
 from openeo_gip.processes.registry import offered, predefined
+from openeo_gip.services.cache import TileCache
 from openeo_gip.udf.sandbox import UdfLimits, announce_isolation
 
 
@@ -40,6 +41,8 @@ class Services:
     jobs: JobRunner | None = None
     # The predefined processes graphs may call (processes/registry.py), handed to the engine.
     predefined_processes: PredefinedProcesses = predefined
+    # The map tiles drawn last, of secondary services and job results (services/cache.py).
+    tiles: TileCache = field(default_factory=TileCache)
 
     def processes_for(self, user_id: str | None, base_url: str | None = None) -> Processes:
         """The processes a graph of ``user_id`` may call: the predefined ones, the user's own (none without

@@ -1,0 +1,44 @@
+"""The Web Mercator tile grid of XYZ and WMTS (GoogleMapsCompatible): tile z/x/y, its bounds, its grid."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from affine import Affine
+
+WEB_MERCATOR = "EPSG:3857"
+# Half the width of the world in Web Mercator metres: the grid spans [-EDGE, EDGE] on both axes.
+EDGE = math.pi * 6378137.0
+TILE_SIZE = 256
+MAX_ZOOM = 22
+# The scale denominator of zoom 0 (one 256-pixel tile for the world, 0.28 mm pixels), as WMTS names it.
+ZOOM0_SCALE = 2 * EDGE / TILE_SIZE / 0.00028
+
+
+@dataclass(frozen=True)
+class Tile:
+    z: int
+    x: int
+    y: int  # rows counted from the north, as XYZ and WMTS do
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) in Web Mercator metres."""
+        size = 2 * EDGE / 2**self.z
+        west = -EDGE + self.x * size
+        north = EDGE - self.y * size
+        return west, north - size, west + size, north
+
+    def transform(self, pixels: int = TILE_SIZE) -> Affine:
+        """The affine transform of the tile's ``pixels`` x ``pixels`` grid."""
+        west, _, east, north = self.bounds
+        size = (east - west) / pixels
+        return Affine(size, 0.0, west, 0.0, -size, north)
+
+
+def tile_or_none(z: int, x: int, y: int) -> Tile | None:
+    """The tile, or ``None`` when z/x/y names no tile of the grid."""
+    if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
+        return None
+    return Tile(z, x, y)
