@@ -1,4 +1,4 @@
-"""resample_spatial: change resolution and/or projection, lazily, one whole x/y slab per dask task."""
+"""resample_spatial: change resolution and/or projection, lazily, one output chunk per dask task."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rasterio.transform import Affine
 from openeo_gip.model.limits import MAX_GRID_EDGE
 from openeo_gip.processes.cube.common import keep_metadata, require_cube
 from openeo_gip.processes.cube.geometry import cube_crs, parse_crs
+from openeo_gip.processes.cube.warp import Grid, warp
 from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
 
@@ -75,19 +76,11 @@ def resample_spatial(
 
     cube = cube.transpose(..., "y", "x")
     values = cube.data if isinstance(cube.data, da.Array) else da.from_array(cube.data)
-    values = values.rechunk({values.ndim - 2: -1, values.ndim - 1: -1})
-    warp = _slab_warper(
-        source_transform,
-        source_crs,
-        target_transform,
-        target_crs,
-        (target_height, target_width),
+    warped = warp(
+        values,
+        Grid(source_transform, source_crs, (height, width)),
+        Grid(target_transform, target_crs, (target_height, target_width)),
         _METHODS[method],
-    )
-    warped = values.map_blocks(
-        warp,
-        chunks=(*values.chunks[:-2], (target_height,), (target_width,)),
-        dtype=np.result_type(values.dtype, np.float32),
     )
     coords = {
         name: coord for name, coord in cube.coords.items() if "x" not in coord.dims and "y" not in coord.dims
@@ -109,27 +102,3 @@ def _resolution(resolution: Any) -> tuple[float, float]:
     if min(pair) < 0:
         raise invalid("resample_spatial", "resolution", "resolutions must not be negative")
     return pair
-
-
-def _slab_warper(source_transform, source_crs, target_transform, target_crs, target_shape, method):
-    """A block function: every 2-D slab of a block (all leading dimensions) warped to the target grid."""
-
-    def warp(block: np.ndarray) -> np.ndarray:
-        *leading, height, width = block.shape
-        dtype = np.result_type(block.dtype, np.float32)
-        source = block.reshape(-1, height, width).astype(dtype)
-        target = np.full((source.shape[0], *target_shape), np.nan, dtype=dtype)
-        rasterio.warp.reproject(
-            source,
-            target,
-            src_transform=source_transform,
-            src_crs=source_crs.to_wkt(),
-            src_nodata=np.nan,
-            dst_transform=target_transform,
-            dst_crs=target_crs.to_wkt(),
-            dst_nodata=np.nan,
-            resampling=method,
-        )
-        return target.reshape(*leading, *target_shape)
-
-    return warp

@@ -8,7 +8,8 @@ import xarray as xr
 
 from openeo_gip.processes.cube.common import keep_metadata, require_cube, require_dimension
 from openeo_gip.processes.cube.geometry import cube_crs
-from openeo_gip.processes.cube.resample import _METHODS, _slab_warper
+from openeo_gip.processes.cube.resample import _METHODS
+from openeo_gip.processes.cube.warp import Grid, warp
 from openeo_gip.processes.cube.zonal import grid_transform
 from openeo_gip.processes.errors import invalid
 from openeo_gip.processes.registry import process
@@ -38,19 +39,16 @@ def resample_cube_spatial(data: xr.DataArray, target: xr.DataArray, method: str 
         raise invalid("resample_cube_spatial", "data", "both cubes need a coordinate reference system")
     if _same_grid(cube, target):
         return cube
-    shape = (target.sizes["y"], target.sizes["x"])
-    target_transform = grid_transform(target)
-    warp = _slab_warper(
-        grid_transform(cube), source_crs, target_transform, target_crs, shape, _METHODS[method]
-    )
     order = cube.dims
     cube = cube.transpose(..., "y", "x")
     values = cube.data if isinstance(cube.data, da.Array) else da.from_array(cube.data)
-    values = values.rechunk({values.ndim - 2: -1, values.ndim - 1: -1})
-    warped = values.map_blocks(
-        warp,
-        chunks=(*values.chunks[:-2], (shape[0],), (shape[1],)),
-        dtype=np.result_type(values.dtype, np.float32),
+    source_shape = (cube.sizes["y"], cube.sizes["x"])
+    target_transform = grid_transform(target)
+    warped = warp(
+        values,
+        Grid(grid_transform(cube), source_crs, source_shape),
+        Grid(target_transform, target_crs, (target.sizes["y"], target.sizes["x"])),
+        _METHODS[method],
     )
     coords = {name: c for name, c in cube.coords.items() if "x" not in c.dims and "y" not in c.dims}
     coords |= {"x": target["x"].values, "y": target["y"].values}
