@@ -53,6 +53,7 @@ FIRST_PARAMETER = _process(x=_call("array_element", data={"from_parameter": "par
 FIT_PER_BAND = _process(
     fit=_call("fit_curve", data={"from_parameter": "data"}, parameters=[0] * 1000, function=FIRST_PARAMETER)
 )
+MEAN = _process(m=_call("mean", data={"from_parameter": "data"}))
 # (the parameter refused, the process)
 BAD_PARAMETERS = {
     "gtiff tile_size -1": ("options", _save(format="GTiff", options={"tile_size": -1})),
@@ -88,6 +89,43 @@ BAD_PARAMETERS = {
         "parameters",
         _process(
             load=DEM, a=_call("apply_dimension", data=FROM_LOAD, dimension="bands", process=FIT_PER_BAND)
+        ),
+    ),
+    "array_concat beyond 10**6": (
+        "array2",
+        _process(
+            a=_call("array_create", data=[1], repeat=600_000),
+            c=_call("array_concat", array1={"from_node": "a"}, array2={"from_node": "a"}),
+        ),
+    ),
+    "text_concat beyond 10**7": (
+        "data",
+        _process(
+            t=_call("text_concat", data=["a" * 3_000_000]),
+            more=_call("text_concat", data=[{"from_node": "t"}] * 4),
+        ),
+    ),
+    "aggregate_spatial_window 10**6": (
+        "size",
+        _process(
+            load=DEM,
+            w=_call("aggregate_spatial_window", data=FROM_LOAD, size=[10**6, 10**6], reducer=MEAN),
+        ),
+    ),
+    "apply_neighborhood overlap 10**6": (
+        "overlap",
+        _process(
+            load=DEM,
+            n=_call(
+                "apply_neighborhood",
+                data=FROM_LOAD,
+                process=_process(a=_call("absolute", x={"from_parameter": "data"})),
+                size=[
+                    {"dimension": "x", "value": 32, "unit": "px"},
+                    {"dimension": "y", "value": 32, "unit": "px"},
+                ],
+                overlap=[{"dimension": "x", "value": 10**6, "unit": "px"}],
+            ),
         ),
     ),
     "load_url [::1": ("url", _process(u=_call("load_url", url="http://[::1/", format="GTiff"))),
