@@ -54,17 +54,19 @@ def refresh_index(
     force: bool = False,
     build: Callable[[Source], CollectionRecord] = build_record,
     known_failures: Iterable[Failure] = (),
+    products: bool = True,
 ) -> ScanReport:
     """Rescan the sources under ``data_root`` that changed since the stored scan; store the result.
     ``build`` describes one source (the private catalogues pass a stricter one). ``known_failures`` (of an
-    earlier report) are not tried again while their source is unchanged."""
+    earlier report) are not tried again while their source is unchanged. ``products``: whether folders of
+    satellite products are collections (not in users' workspaces)."""
     path = index_path(system_files)
     stored = read_index(path)
     report = ScanReport()
     entries: dict[str, dict] = {}
     previous = {entry["source"]: entry for entry in stored.values()}
     failed_before = {failure.path: failure for failure in known_failures}
-    for source in find_sources(data_root):
+    for source in find_sources(data_root, products=products):
         digest = signature(source)
         old = previous.get(str(source.path))
         failure = failed_before.get(str(source.path))

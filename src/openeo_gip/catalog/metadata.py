@@ -15,6 +15,7 @@ EXTENSIONS = {
     "eo": "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
     "proj": "https://stac-extensions.github.io/projection/v1.1.0/schema.json",
 }
+RASTER_EXTENSION = "https://stac-extensions.github.io/raster/v1.1.0/schema.json"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
 # Sentinel-2 MSI bands: common name and centre wavelength in micrometres (public facts).
@@ -38,10 +39,17 @@ _SENTINEL2_ID = re.compile(r"sentinel[-_ ]?2|(^|[^a-z0-9])s2", re.IGNORECASE)
 
 def known_band(collection_id: str, band: str) -> dict[str, Any]:
     """Common name and wavelength of well-known sensors' bands, judged from the collection id."""
-    if _SENTINEL2_ID.search(collection_id) and band.upper() in _SENTINEL2:
-        common_name, wavelength = _SENTINEL2[band.upper()]
-        return {"common_name": common_name, "center_wavelength": wavelength}
+    if _SENTINEL2_ID.search(collection_id):
+        return sentinel2_band(band)
     return {}
+
+
+def sentinel2_band(band: str) -> dict[str, Any]:
+    """Common name and centre wavelength of a Sentinel-2 MSI band (``B04``), empty for other names."""
+    if band.upper() not in _SENTINEL2:
+        return {}
+    common_name, wavelength = _SENTINEL2[band.upper()]
+    return {"common_name": common_name, "center_wavelength": wavelength}
 
 
 def collection_document(record: CollectionRecord, base_url: str, *, full: bool = True) -> dict[str, Any]:
@@ -91,6 +99,8 @@ def _own_document(record: CollectionRecord, base_url: str, full: bool) -> dict[s
     if full:
         doc["cube:dimensions"] = cube_dimensions(record, times)
         doc["summaries"] = _summaries(record)
+        if "raster:bands" in doc["summaries"]:
+            doc["stac_extensions"] = sorted([*doc["stac_extensions"], RASTER_EXTENSION])
     return doc
 
 
@@ -165,6 +175,13 @@ def _summaries(record: CollectionRecord) -> dict[str, Any]:
             entry["description"] = band.description
         eo_bands.append(entry)
     summaries: dict[str, Any] = {"eo:bands": eo_bands}
+    if any(band.resolution for band in record.bands):  # bands of several resolutions (products)
+        summaries["raster:bands"] = [
+            {"name": band.name, "spatial_resolution": band.resolution}
+            if band.resolution
+            else {"name": band.name}
+            for band in record.bands
+        ]
     if record.grid.crs.startswith("EPSG:"):
         summaries["proj:epsg"] = [int(record.grid.crs.split(":")[1])]
         summaries["proj:code"] = [record.grid.crs]

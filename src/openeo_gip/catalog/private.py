@@ -142,6 +142,7 @@ class PrivateCatalogs:
                 self.index_root(user_id),
                 build=build_private_record,
                 known_failures=state.failed.values(),
+                products=False,  # product folders bring JPEG 2000 and XML: read from the shared data only
             )
         except OSError as exc:  # e.g. a file deleted while its folder was read: keep what was known
             log.warning("user %s: collections not refreshed: %s", user_id, exc)

@@ -1,8 +1,9 @@
 """Finding collections under the data root and describing them from file headers.
 
-Sources, one collection each: a folder of rasters (recursively), a single raster file at the top level, or a
-folder holding a static STAC ``collection.json``. A file that cannot be read is reported in the record's
-``problems`` (and the log) and left out; the rest of its collection still works.
+Sources, one collection each: a folder of rasters (recursively), a single raster file at the top level, a
+folder holding a static STAC ``collection.json``, or a folder of satellite products (``products.py``). A
+file that cannot be read is reported in the record's ``problems`` (and the log) and left out; the rest of
+its collection still works.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from openeo_gip.catalog.metadata import known_band
 from openeo_gip.catalog.naming import NameParts, NamePattern
+from openeo_gip.catalog.products import is_product, products_record
 from openeo_gip.catalog.sidecar import Sidecar, is_stac_document, load_sidecar, sidecar_paths
 from openeo_gip.raster.grid import common_grid
 from openeo_gip.raster.headers import MULTIDIM_SUFFIXES, BandHeader, is_raster, read_headers
@@ -33,7 +35,7 @@ class ScanError(Exception):
 @dataclass
 class Source:
     id: str
-    kind: str  # "folder", "file" or "stac"
+    kind: str  # "folder", "file", "stac" or "products"
     path: Path
 
 
@@ -41,8 +43,9 @@ def collection_id(name: str) -> str:
     return re.sub(r"[^\w\-.~]", "_", name)
 
 
-def find_sources(data_root: Path) -> list[Source]:
-    """The candidate collections directly under ``data_root`` (sorted by name)."""
+def find_sources(data_root: Path, products: bool = True) -> list[Source]:
+    """The candidate collections directly under ``data_root`` (sorted by name); folders of satellite
+    products (or a product folder itself) only with ``products``."""
     if not data_root.is_dir():
         return []
     sources = []
@@ -53,6 +56,8 @@ def find_sources(data_root: Path) -> list[Source]:
             stac = next((child / name for name in STAC_FILES if is_stac_document(child / name)), None)
             if stac is not None:
                 sources.append(Source(collection_id(child.name), "stac", stac))
+            elif products and (is_product(child) or any(is_product(sub) for sub in child.iterdir())):
+                sources.append(Source(collection_id(child.name), "products", child))
             elif any(is_raster(path) for path in _files(child)):
                 sources.append(Source(collection_id(child.name), "folder", child))
         elif is_raster(child):
@@ -81,7 +86,7 @@ def signature(source: Source) -> str:
             paths += [path for path in _files(source.path) if path.is_file()]
         base = source.path.parent
     else:
-        base = source.path if source.kind == "folder" else source.path.parent
+        base = source.path if source.kind in ("folder", "products") else source.path.parent
         paths = [path for path in _all_files(base)]
     digest = hashlib.sha1()
     for path in sorted(paths):
@@ -104,6 +109,8 @@ def build_record(source: Source) -> CollectionRecord:
         sidecar = load_sidecar(source.path)
     except ValueError as exc:
         raise ScanError(str(exc)) from exc
+    if source.kind == "products":
+        return _with_sidecar(products_record(sidecar.id or source.id, source.path), sidecar)
     files = [source.path] if source.kind == "file" else [p for p in _files(source.path) if is_raster(p)]
     record = raster_record(sidecar.id or source.id, source.kind, source.path, files, sidecar)
     return record
@@ -201,6 +208,23 @@ def _with_overrides(asset: Asset, sidecar: Sidecar, band: str) -> Asset:
         if value is not None:
             setattr(asset, name, float(value))
     return asset
+
+
+def _with_sidecar(record: CollectionRecord, sidecar: Sidecar) -> CollectionRecord:
+    """A product collection with what its sidecar adds or overrides (the products say the rest)."""
+    for name in ("title", "description", "license", "keywords", "providers", "links"):
+        value = getattr(sidecar, name)
+        if value is not None:
+            setattr(record, name, value)
+    for item in record.items:
+        for band, assets in item.assets.items():
+            item.assets[band] = [_with_overrides(asset, sidecar, band) for asset in assets]
+    for band in record.bands:
+        override = sidecar.band(band.name)
+        for name in ("common_name", "center_wavelength", "description"):
+            if getattr(override, name) is not None:
+                setattr(band, name, getattr(override, name))
+    return record
 
 
 def _band_info(record_id: str, band: str, file_description: str | None, sidecar: Sidecar) -> BandInfo:

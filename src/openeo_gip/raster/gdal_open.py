@@ -5,7 +5,8 @@ files and of the files their STAC items and URLs name: a VRT (an XML file that n
 absolute path), saved under any name, would make the server read any raster it can reach, another user's
 included. So the driver follows from how the back-end names a source, never from its content: netCDF and
 Zarr variables through their subdataset strings (``NETCDF:"path":var``, ``ZARR:"path":/var``) or their
-suffix, everything else (local paths and http(s) URLs) only as a GeoTIFF, which covers COGs.
+suffix, local ``.jp2`` files (of satellite products) as JPEG 2000, everything else (local paths and
+http(s) URLs) only as a GeoTIFF, which covers COGs.
 
 rasterio 1.4's ``open`` takes one driver name, not a list, which is why one is chosen here. GDAL's other
 settings for reading (``GDAL_DEFAULTS``) are set here too, the one place every read goes through.
@@ -41,6 +42,9 @@ for _name, _value in GDAL_DEFAULTS.items():
 # The only drivers rasters are ever read with: these and GTiff.
 _PREFIXES = {"NETCDF": "netCDF", "ZARR": "Zarr"}
 _SUFFIXES = {".nc": "netCDF", ".nc4": "netCDF", ".zarr": "Zarr"}
+# JPEG 2000 (the band files of Sentinel-2 products, catalog/sentinel2.py) only from this server's folders:
+# the product folders of the shared data are the one place the catalogue takes such files from.
+_LOCAL_SUFFIXES = {".jp2": "JP2OpenJPEG"}
 
 
 def read_driver(href: str | Path) -> str:
@@ -50,6 +54,8 @@ def read_driver(href: str | Path) -> str:
     if ":" in text and prefix in _PREFIXES:
         return _PREFIXES[prefix]
     suffix = PurePosixPath(text.split("?", 1)[0]).suffix.lower()
+    if suffix in _LOCAL_SUFFIXES and "://" not in text:
+        return _LOCAL_SUFFIXES[suffix]
     return _SUFFIXES.get(suffix, "GTiff")
 
 

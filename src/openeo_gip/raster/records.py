@@ -72,6 +72,7 @@ class BandInfo:
     common_name: str | None = None
     center_wavelength: float | None = None  # micrometres, as in eo:bands
     description: str | None = None
+    resolution: float | None = None  # of the band's own files in their CRS units, where bands differ
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Item:
 @dataclass
 class CollectionRecord:
     id: str
-    kind: str  # "folder", "file" or "stac"
+    kind: str  # "folder", "file", "stac" or "products" (catalog/products.py)
     source: str  # the folder or file it came from
     grid: Grid
     bands: list[BandInfo]
