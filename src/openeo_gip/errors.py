@@ -64,6 +64,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "PermissionsInsufficient": (403, "Your account may not do this."),
     "ServiceNotFound": (404, "There is no service '{identifier}'."),
     "ServiceUnsupported": (400, "Service type '{type}' is not supported."),
+    "ServiceConfigUnsupported": (400, "Service parameter '{parameter}' is not supported."),
+    "ServiceConfigInvalid": (400, "Invalid value for service parameter '{parameter}': {reason}"),
     # Not in the API's list: a JSON body over server.json_bytes (uploads have their own limit).
     "PayloadTooLarge": (413, "The request body is larger than {size} bytes; send large data as a file."),
     # Not in the API's list: a request naming a host that is not server.public_url or an allowed host.

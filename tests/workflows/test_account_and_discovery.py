@@ -17,7 +17,7 @@ def test_client_lists_formats_runtimes_and_services(connection):
     formats = connection.list_file_formats()
     assert {"GTiff", "netCDF", "JSON", "PNG"} <= set(formats["output"])
     assert set(connection.list_udf_runtimes()) == {"Python"}
-    assert connection.list_service_types() == {}
+    assert set(connection.list_service_types()) == {"XYZ", "WMTS"}
 
 
 def test_client_refuses_wrong_password(server, alice):

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from openeo_gip import API_VERSION, STAC_VERSION, __version__
 from openeo_gip.api.common import link, public_url, services
 from openeo_gip.formats import file_formats
+from openeo_gip.services.types import SERVICE_TYPES
 from openeo_gip.udf.runtimes import udf_runtimes
 
 blueprint = Blueprint("discovery", __name__)
@@ -28,7 +29,8 @@ def implemented_endpoints() -> list[dict]:
     """Every openEO path and method this server has, read from the URL map so it cannot drift."""
     paths: dict[str, set[str]] = {}
     for rule in current_app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.endpoint.startswith("internal."):
+        # Blueprints named "internal..." serve signed downloads and map tiles, no openEO endpoints.
+        if rule.endpoint == "static" or rule.endpoint.startswith("internal"):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule).rstrip("/") or "/"
         if path in _UNLISTED:
@@ -91,7 +93,7 @@ class UdfRuntimes(MethodView):
 
 class ServiceTypes(MethodView):
     def get(self):
-        return jsonify({})
+        return jsonify(SERVICE_TYPES)
 
 
 for _path, _view in [

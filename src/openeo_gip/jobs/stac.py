@@ -26,6 +26,7 @@ from openeo_gip.config import Config
 from openeo_gip.db.models import Job
 from openeo_gip.jobs.assets import THUMBNAIL_ROLE
 from openeo_gip.jobs.links import expiry, item_grant_file, sign
+from openeo_gip.jobs.previews import preview_links
 from openeo_gip.model.dates import rfc3339
 
 # Version 1.1 of the projection extension (``proj:epsg``), which openEO clients and back-ends read;
@@ -103,6 +104,8 @@ def results_document(config: Config, base_url: str, job: Job, now: float | None 
     collection.add_link(pystac.Link("canonical", links.collection(), _JSON))
     for entry in files:
         collection.add_link(pystac.Link("item", links.item(entry["file"]), _GEOJSON, title=entry["file"]))
+    for preview in preview_links(config, base_url, job, expires):  # XYZ map tiles of each GeoTIFF
+        collection.add_link(pystac.Link.from_dict(preview))
     document = collection.to_dict(include_self_link=False, transform_hrefs=False)
     document.setdefault("assets", {})  # pystac leaves out an empty one; clients look for it
     return document

@@ -1,12 +1,13 @@
-"""The values of one map tile of a finished raster result file, warped straight from the GeoTIFF."""
+"""The values of one map tile of a finished raster result file, warped straight from the GeoTIFF (GDAL
+reads only the blocks under the tile)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from rasterio.vrt import WarpedVRT
-from rasterio.warp import Resampling
+import rasterio
+from rasterio.warp import Resampling, reproject
 
 from openeo_gip.raster.gdal_open import open_raster
 from openeo_gip.services.tiles import TILE_SIZE, WEB_MERCATOR, Tile
@@ -17,16 +18,15 @@ def file_tile_values(path: Path, tile: Tile) -> np.ndarray:
     three bands as red, green and blue when it has three, else its first band."""
     with open_raster(path) as source:
         indexes = [1, 2, 3] if source.count == 3 else [1]
-        options = {"src_nodata": source.nodata} if source.nodata is not None else {}
-        with WarpedVRT(
-            source,
-            crs=WEB_MERCATOR,
-            transform=tile.transform(TILE_SIZE),
-            width=TILE_SIZE,
-            height=TILE_SIZE,
+        target = np.full((len(indexes), TILE_SIZE, TILE_SIZE), np.nan, dtype=np.float32)
+        reproject(
+            source=rasterio.band(source, indexes),
+            destination=target,
+            src_nodata=source.nodata,
+            dst_transform=tile.transform(TILE_SIZE),
+            dst_crs=WEB_MERCATOR,
+            dst_nodata=np.nan,
             resampling=Resampling.nearest,
-            dtype="float32",
-            nodata=np.nan,
-            **options,
-        ) as warped:
-            return warped.read(indexes).astype(np.float32)
+            tolerance=0,  # exact, as for services (layer.py): the same file gives the same tiles
+        )
+        return target

@@ -154,6 +154,7 @@ def _onto_tile(cube: xr.DataArray, tile: Tile) -> np.ndarray:
         dst_crs=WEB_MERCATOR,
         dst_nodata=np.nan,
         resampling=Resampling.nearest,
+        tolerance=0,  # exact: a pixel is the one under its centre, as for job results (job_preview.py)
     )
     return target
 
