@@ -139,7 +139,17 @@ def _suite_table(process_ids: list[str], suite: Counter, passed: Counter, offere
     return rows
 
 
+# What follows this line in the output file is written by hand (the official suite against a server) and kept.
+KEPT_FROM = "<!-- kept by compliance_report -->"
+
+
+def _kept_part(output: Path) -> str:
+    text = output.read_text(encoding="utf-8") if output.exists() else ""
+    return text[text.index(KEPT_FROM) :] if KEPT_FROM in text else ""
+
+
 if __name__ == "__main__":
     output = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/compliance.md")
-    output.write_text(report(), encoding="utf-8")
+    kept = _kept_part(output)
+    output.write_text(report() + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"wrote {output}")
