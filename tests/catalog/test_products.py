@@ -190,3 +190,17 @@ def test_users_workspaces_do_not_read_products(data_root, tmp_path, s2_l2a):
 def test_jpeg2000_is_read_only_from_local_files():
     assert read_driver("/data/S2/x.SAFE/GRANULE/g/IMG_DATA/R10m/T32TPS_B04_10m.jp2") == "JP2OpenJPEG"
     assert read_driver("https://example.com/T32TPS_B04_10m.jp2") == "GTiff"
+
+
+def test_demo_products_with_their_sidecars(data_root, tmp_path):
+    written = products.write_products_demo(data_root)
+    with open(data_root / products.LANDSAT_PRODUCTS_ID / "collection.toml", "a", encoding="utf-8") as sidecar:
+        sidecar.write('[bands.QA_PIXEL]\ndescription = "Bit flags"\n')
+    catalog = _catalog(data_root, tmp_path)
+    s2, landsat = catalog.get(products.S2_PRODUCTS_ID), catalog.get(products.LANDSAT_PRODUCTS_ID)
+    assert len(s2.items) == 3 and len(landsat.items) == 2
+    assert s2.title == "Sentinel-2 L2A near Bolzano (synthetic products)"  # the sidecar's, not the default
+    assert landsat.license == "CC0-1.0"
+    assert [item.properties["platform"] for item in landsat.items] == ["landsat-8", "landsat-9"]
+    assert {band.name: band.description for band in landsat.bands}["QA_PIXEL"] == "Bit flags"
+    assert s2.grid.width == 120 and len(written[products.S2_PRODUCTS_ID]) == 3

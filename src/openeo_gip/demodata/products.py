@@ -257,7 +257,7 @@ def _s2_product_metadata(
       <PRODUCT_TYPE>{product_type}</PRODUCT_TYPE>
       <PROCESSING_BASELINE>{baseline}</PROCESSING_BASELINE>
       <GENERATION_TIME>{when.strftime("%Y-%m-%dT15:00:00.000000Z")}</GENERATION_TIME>
-      <Datatake datatakeIdentifier="GS2A_{when.strftime("%Y%m%dT%H%M%S")}_036181_N{baseline}">
+      <Datatake datatakeIdentifier="G{spacecraft}_{when.strftime("%Y%m%dT%H%M%S")}_036181_N{baseline}">
         <SPACECRAFT_NAME>Sentinel-2{spacecraft[-1]}</SPACECRAFT_NAME>
         <DATATAKE_TYPE>INS-NOBS</DATATAKE_TYPE>
         <DATATAKE_SENSING_START>{start}</DATATAKE_SENSING_START>
@@ -507,3 +507,45 @@ def _mtl_txt(facts: _LandsatFacts) -> str:
         lines.append(f"  END_GROUP = {group}")
     lines += ["END_GROUP = LANDSAT_METADATA_FILE", "END"]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------- demo
+
+S2_PRODUCTS_ID = "SENTINEL2_L2A_SAFE_DEMO"
+LANDSAT_PRODUCTS_ID = "LANDSAT_C2_L2_DEMO"
+_PRODUCTS_SIDECAR = """\
+title = "{title} (synthetic products)"
+description = \"\"\"Synthetic data, not real products: {what} written by openeo-gip with the folder layout, \
+file names and metadata of the real ones, to show how a folder of products becomes a collection. The \
+landscape is invented.\"\"\"
+license = "CC0-1.0"
+keywords = ["synthetic", "demo", "{keyword}"]
+"""
+
+
+def write_products_demo(root: str | Path) -> dict[str, list[WrittenProduct]]:
+    """Two demo collections of products under ``root``: three Sentinel-2 L2A ``.SAFE`` products (120 x 120
+    pixels at 10 m) and two Landsat 8/9 Collection 2 Level-2 products (64 x 64 at 30 m), with sidecars."""
+    root = Path(root)
+    s2_dates = [
+        (dt.datetime(2022, 6, 1, 10, 16, 11), "S2A"),
+        (dt.datetime(2022, 6, 6, 10, 15, 59), "S2B"),
+        (dt.datetime(2022, 6, 11, 10, 16, 21), "S2A"),
+    ]
+    s2 = [
+        write_sentinel2_product(root / S2_PRODUCTS_ID, when=when, size=120, seed=i, spacecraft=spacecraft)
+        for i, (when, spacecraft) in enumerate(s2_dates)
+    ]
+    landsat_dates = [dt.datetime(2022, 6, 3, 10, 5, 12), dt.datetime(2022, 6, 11, 10, 5, 20)]
+    landsat = [
+        write_landsat_product(root / LANDSAT_PRODUCTS_ID, when=when, seed=i, mission=(8, 9)[i])
+        for i, when in enumerate(landsat_dates)
+    ]
+    sidecars = {
+        S2_PRODUCTS_ID: ("Sentinel-2 L2A near Bolzano", "Sentinel-2 L2A .SAFE products", "sentinel-2"),
+        LANDSAT_PRODUCTS_ID: ("Landsat 8/9 Collection 2 Level-2", "Landsat Collection 2 products", "landsat"),
+    }
+    for name, (title, what, keyword) in sidecars.items():
+        text = _PRODUCTS_SIDECAR.format(title=title, what=what, keyword=keyword)
+        (root / name / "collection.toml").write_text(text, encoding="utf-8")
+    return {S2_PRODUCTS_ID: s2, LANDSAT_PRODUCTS_ID: landsat}

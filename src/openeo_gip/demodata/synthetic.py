@@ -12,7 +12,8 @@ reader under test.
 - ``write_dem``: a single-band float32 GeoTIFF elevation model with nodata.
 - ``write_bolzano_demo``: the same kind of Sentinel-2 folder laid out where and when the workflow tests of the
   official openeo-test-suite look (UTM 32N near Bolzano, June 2022).
-- ``write_demo_data``: all of them into one data root, with sidecars, as ``make demo`` uses them.
+- ``write_demo_data``: all of them into one data root, with sidecars, as ``make demo`` uses them, and (not
+  in the small version) folders of Sentinel-2 and Landsat products (``products.write_products_demo``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from openeo_gip.demodata.landscape import (
     smooth_noise,
     surface_reflectance,
 )
+from openeo_gip.demodata.products import write_products_demo
 
 S2_CRS = "EPSG:32631"
 S2_ORIGIN = (600000.0, 5700000.0)  # upper-left corner (x, y), Belgium/Netherlands border in UTM 31N
@@ -365,7 +367,7 @@ def write_dem(path: str | Path, size: int = 64, resolution: float = 30.0, seed: 
 
 def write_demo_data(root: str | Path, *, small: bool = False) -> dict[str, object]:
     """The demo data root: ``SENTINEL2_L2A_DEMO/``, ``SENTINEL2_L2A_BOLZANO_DEMO/``, ``TEMPERATURE_DEMO.nc``,
-    ``DEM_DEMO.tif`` (+ sidecars).
+    ``DEM_DEMO.tif`` (+ sidecars), ``SENTINEL2_L2A_SAFE_DEMO/``, ``LANDSAT_C2_L2_DEMO/``.
 
     ``small`` writes tiny versions (64 x 64, 3 dates) for tests, without the Bolzano collection."""
     root = Path(root)
@@ -381,6 +383,7 @@ def write_demo_data(root: str | Path, *, small: bool = False) -> dict[str, objec
     written: dict[str, object] = {"SENTINEL2_L2A_DEMO": s2}
     if not small:
         written[BOLZANO_ID] = write_bolzano_demo(root / BOLZANO_ID)
+        written.update(write_products_demo(root))
     (root / "TEMPERATURE_DEMO.toml").write_text(
         'title = "Daily air temperature (synthetic demo)"\nlicense = "CC0-1.0"\n'
         'description = "Synthetic daily 2 m air temperature in kelvin on a 0.01 degree grid."\n',
