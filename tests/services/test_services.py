@@ -3,6 +3,7 @@ document, and the map tiles they serve, checked pixel by pixel against the sourc
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import shutil
@@ -25,6 +26,7 @@ from tests.support.openapi import assert_valid_response
 pytestmark = pytest.mark.slow
 
 COLLECTION = "DEM_DEMO"
+S2_DATES = [dt.date(2023, 6, 1), dt.date(2023, 6, 11)]
 EDGE = math.pi * 6378137.0
 ZOOM = 13
 NODE_FOLDER = Path(__file__).parents[1] / "node"
@@ -37,6 +39,7 @@ def config(tmp_path, db_url):
     """The tests' config, with a 64 x 64 elevation model (30 m, UTM 31N, a no-data corner) to draw."""
     config = make_config(tmp_path, db_url)
     synthetic.write_dem(config.paths.data_root / f"{COLLECTION}.tif", size=64)
+    synthetic.write_sentinel2_demo(config.paths.data_root / "S2", size=64, dates=S2_DATES, blocksize=32)
     return config
 
 
@@ -59,9 +62,9 @@ def dem_graph() -> dict:
 
 
 def centre_tile(dem, zoom: int = ZOOM) -> tuple[int, int, int]:
-    """The tile at ``zoom`` under the middle of the elevation model."""
-    values, transform, crs, _ = dem
-    x, y = transform * (values.shape[1] / 2, values.shape[0] / 2)
+    """The tile at ``zoom`` under the middle of a raster (``dem``: values, transform, crs, ...)."""
+    values, transform, crs = dem[:3]
+    x, y = transform * (values.shape[-1] / 2, values.shape[-2] / 2)
     mx, my = pyproj.Transformer.from_crs(crs, "EPSG:3857", always_xy=True).transform(x, y)
     size = 2 * EDGE / 2**zoom
     return zoom, int((mx + EDGE) // size), int((EDGE - my) // size)
@@ -74,25 +77,33 @@ def decode(png: bytes) -> np.ndarray:
         return picture.read()
 
 
-def sampled_source(dem, tile: tuple[int, int, int], step: int = 8):
-    """(row, col, value or None) of tile pixels on a grid: the elevation-model pixel under each tile
-    pixel's centre (``None`` outside it or on no-data); pixels near a source pixel's edge are left out,
-    where nearest-neighbour reprojection may fairly pick either side."""
-    values, transform, crs, nodata = dem
+def under_tile_pixels(shape, transform, crs, tile: tuple[int, int, int], step: int = 8):
+    """(row, col, source row and col or None) of tile pixels on a grid: the source pixel under each tile
+    pixel's centre (``None`` outside the source); pixels near a source pixel's edge are left out, where
+    nearest-neighbour reprojection may fairly pick either side."""
     z, tx, ty = tile
     size = 2 * EDGE / 2**z / 256
-    to_dem = pyproj.Transformer.from_crs("EPSG:3857", crs, always_xy=True)
-    samples = []
+    to_source = pyproj.Transformer.from_crs("EPSG:3857", crs, always_xy=True)
+    found = []
     for row in range(step // 2, 256, step):
         for col in range(step // 2, 256, step):
             mx = -EDGE + tx * 256 * size + (col + 0.5) * size
             my = EDGE - ty * 256 * size - (row + 0.5) * size
-            fx, fy = ~transform * to_dem.transform(mx, my)
+            fx, fy = ~transform * to_source.transform(mx, my)
             if min(fx % 1, 1 - fx % 1, fy % 1, 1 - fy % 1) < 0.05:
                 continue
-            inside = 0 <= fy < values.shape[0] and 0 <= fx < values.shape[1]
-            value = values[int(fy), int(fx)] if inside else None
-            samples.append((row, col, None if value is None or value == nodata else float(value)))
+            inside = 0 <= fy < shape[0] and 0 <= fx < shape[1]
+            found.append((row, col, (int(fy), int(fx)) if inside else None))
+    return found
+
+
+def sampled_source(dem, tile: tuple[int, int, int]):
+    """(row, col, value or None) of tile pixels on a grid (``None`` outside the model or on no-data)."""
+    values, transform, crs, nodata = dem
+    samples = []
+    for row, col, source in under_tile_pixels(values.shape, transform, crs, tile):
+        value = values[source] if source is not None else None
+        samples.append((row, col, None if value is None or value == nodata else float(value)))
     return samples
 
 
@@ -368,3 +379,73 @@ def test_a_finished_job_links_map_tiles_of_its_geotiff(server, connection, dem):
     assert (decode(preview.content) == drawn).all() and drawn[3].any() and not drawn[3].all()
     forged = template.replace("/previews/", "/previews/x").format(z=z, x=x, y=y)
     assert_openeo_error(requests.get(forged, timeout=30), 403, "LinkInvalid")
+
+
+def test_three_bands_are_red_green_blue_of_each_pixels_latest_date(server, config, alice):
+    s2 = synthetic.Sentinel2Demo(config.paths.data_root / "S2", 64, S2_DATES, 0, 32)
+    rgb = ["B04", "B03", "B02"]
+    load = {"id": "S2", "spatial_extent": None, "temporal_extent": None, "bands": rgb}
+    process = {
+        "process_graph": {"load": {"process_id": "load_collection", "arguments": load, "result": True}}
+    }
+    headers = bearer_for(server.url, "alice")
+    created = create(server, headers, process=process, configuration={"bands": rgb, "min": 0, "max": 3000})
+    url = describe(server, headers, created.headers["OpenEO-Identifier"])["url"]
+    stack = np.stack([[s2.array(band, index) for band in rgb] for index in range(len(S2_DATES))]).astype(
+        float
+    )
+    stack[stack == 0] = np.nan  # the demo's no-data
+    tile = centre_tile((stack[0, 0], s2.transform, s2.crs), zoom=15)
+
+    picture = decode(requests.get(tile_url(url, tile), timeout=60).content)
+
+    checked = changed = 0
+    for row, col, source in under_tile_pixels(stack.shape[-2:], s2.transform, s2.crs, tile):
+        if source is None:
+            assert picture[3, row, col] == 0
+            continue
+        latest, earlier = stack[1][:, source[0], source[1]], stack[0][:, source[0], source[1]]
+        values = np.where(np.isnan(latest), earlier, latest)
+        if np.isnan(values).any():
+            assert picture[3, row, col] == 0
+            continue
+        expected = tuple(expected_grey(value, 0, 3000) for value in values)
+        assert tuple(picture[:3, row, col]) == expected and picture[3, row, col] == 255
+        checked += 1
+        changed += not np.array_equal(latest, earlier)
+    assert checked > 200 and changed > 50  # the dates differ: the latest one is drawn
+
+
+def test_a_bounding_box_of_the_process_still_limits_what_tiles_show(server, alice, dem):
+    values, transform, crs, nodata = dem
+    west, north = transform * (0, 0)
+    east, south = transform * (32, 64)  # the western half of the model
+    graph = dem_graph()
+    graph["process_graph"]["load"]["arguments"]["spatial_extent"] = {
+        "west": west,
+        "south": south,
+        "east": east,
+        "north": north,
+        "crs": 32631,
+    }
+    headers = bearer_for(server.url, "alice")
+    created = create(
+        server, headers, process=graph, configuration={"colormap": "greys", "min": 0, "max": 100}
+    )
+    url = describe(server, headers, created.headers["OpenEO-Identifier"])["url"]
+    tile = centre_tile(dem)
+
+    picture = decode(requests.get(tile_url(url, tile), timeout=60).content)
+
+    inside = outside = 0
+    for row, col, source in under_tile_pixels(values.shape, transform, crs, tile):
+        if source is None or values[source] == nodata:
+            continue
+        if source[1] < 32:
+            grey = expected_grey(float(values[source]), 0, 100)
+            assert tuple(picture[:, row, col]) == (grey, grey, grey, 255)
+            inside += 1
+        else:
+            assert picture[3, row, col] == 0
+            outside += 1
+    assert inside > 20 and outside > 20
