@@ -143,6 +143,10 @@ def test_service_types_offer_xyz_and_wmts_with_their_settings(server):
         assert "greys" in offered["configuration"]["colormap"]["enum"]
         assert offered["configuration"]["tile_size"]["default"] == 256
         assert [p["name"] for p in offered["process_parameters"]] == ["spatial_extent"]
+    endpoints = {e["path"]: e["methods"] for e in requests.get(server.url, timeout=30).json()["endpoints"]}
+    assert endpoints["/services"] == ["GET", "POST"] and endpoints["/services/{service_id}/logs"] == ["GET"]
+    assert endpoints["/services/{service_id}"] == ["DELETE", "GET", "PATCH"]
+    assert not [path for path in endpoints if path.startswith(("/tiles", "/wmts", "/previews"))]
 
 
 def test_python_client_xyz_tiles_show_the_source_values_and_nothing_outside(server, connection, dem):
