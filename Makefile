@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var
 
-.PHONY: demo test test-fast lint format install install-test node-deps conformance clean
+.PHONY: demo test test-fast lint format install install-test node-deps stac-schemas conformance clean
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -26,6 +26,14 @@ tests/node/node_modules/.installed: tests/node/package-lock.json
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The schemas of the STAC extensions that job results declare, for the offline tests (tools/stac_schemas.py).
+STAC_SCHEMAS := tests/.stac-schemas
+stac-schemas: $(STAC_SCHEMAS)/.installed
+
+$(STAC_SCHEMAS)/.installed: $(VENV)/.installed-test tools/stac_schemas.py
+	$(BIN)/python tools/stac_schemas.py $(STAC_SCHEMAS)
+	touch $@
+
 # The official openEO test suite, in its own venv: it pins its dependencies (openapi-core==0.18.2, pytest
 # plugins) apart from the project's. It runs against a demo server logged in through the tests' real
 # OpenID provider; see tools/conformance/run.py and docs/compliance.md.
@@ -45,11 +53,11 @@ conformance: install-test node-deps $(CONFORMANCE_VENV)/.installed
 demo: install
 	$(BIN)/openeo-gip demo --dir $(DEMO_DIR) $(if $(PORT),--port $(PORT))
 
-test: install-test node-deps lint
+test: install-test node-deps stac-schemas lint
 	$(BIN)/pytest
 
 # The quick loop while editing: skips the tests marked slow (processes, servers, seconds each).
-test-fast: install-test node-deps
+test-fast: install-test node-deps stac-schemas
 	$(BIN)/pytest -m "not slow"
 
 lint: install-test
@@ -61,4 +69,4 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules $(CONFORMANCE_VENV) var-conformance
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules $(STAC_SCHEMAS) $(CONFORMANCE_VENV) var-conformance

@@ -72,7 +72,7 @@ def test_run_to_finished_with_results_logs_and_usage(server, alice_headers, s2):
     for index, (name, asset) in enumerate(sorted(stac["assets"].items())):
         assert name == f"result_{s2.dates[index]:%Y-%m-%d}.tif" and asset["title"] == name
         assert asset["type"].startswith("image/tiff") and asset["roles"] == ["data"]
-        assert asset["proj:epsg"] == 32631 and asset["proj:shape"] == [32, 32]
+        assert asset["proj:code"] == "EPSG:32631" and asset["proj:shape"] == [32, 32]
         assert [band["name"] for band in asset["raster:bands"]] == ["B04", "B08"]
         download = requests.get(asset["href"], timeout=30)  # no Authorization header: the link is the key
         assert download.status_code == 200

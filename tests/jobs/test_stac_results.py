@@ -57,7 +57,7 @@ def test_per_date_geotiffs_are_items_with_dates_grid_bands_and_thumbnails(server
         data = item["assets"]["data"]
         assert [band["name"] for band in data["raster:bands"]] == ["B04", "B08"]
         assert [band["name"] for band in data["eo:bands"]] == ["B04", "B08"]
-        assert data["proj:epsg"] == 32631 and data["proj:shape"] == [32, 32]
+        assert data["proj:code"] == "EPSG:32631" and data["proj:shape"] == [32, 32]
         assert data["proj:transform"] == list(s2.transform)[:6]
         assert data["proj:bbox"] == list(s2.bounds)
         west, south, east, north = item["bbox"]

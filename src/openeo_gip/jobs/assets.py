@@ -115,8 +115,9 @@ def _band(name: str, data_type: str, nodata: float | None) -> dict[str, Any]:
 
 
 def _grid(crs, transform, bounds) -> dict[str, Any]:
-    grid: dict[str, Any] = {"proj:epsg": crs.to_epsg()}
-    if grid["proj:epsg"] is None:
+    epsg = crs.to_epsg()
+    grid: dict[str, Any] = {"proj:code": f"EPSG:{epsg}" if epsg else None}
+    if epsg is None:
         grid["proj:wkt2"] = crs.to_wkt()
     grid["proj:transform"] = list(transform)[:6]
     grid["proj:bbox"] = list(bounds)

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import pystac
 from pystac.extensions.eo import SCHEMA_URI as EO_SCHEMA
 from pystac.extensions.file import SCHEMA_URI as FILE_SCHEMA
+from pystac.extensions.projection import SCHEMA_URI as PROJECTION_SCHEMA
 from pystac.extensions.raster import SCHEMA_URI as RASTER_SCHEMA
 
 from openeo_gip.config import Config
@@ -29,9 +30,7 @@ from openeo_gip.jobs.links import expiry, item_grant_file, sign
 from openeo_gip.jobs.previews import preview_links
 from openeo_gip.model.dates import rfc3339
 
-# Version 1.1 of the projection extension (``proj:epsg``), which openEO clients and back-ends read;
-# pystac's own helper writes version 2 (``proj:code``).
-PROJECTION_SCHEMA = "https://stac-extensions.github.io/projection/v1.1.0/schema.json"
+# The versions pystac writes: projection 2 (``proj:code``), raster 1.1, eo 1.1, file 2.1.
 STAC_EXTENSIONS = [PROJECTION_SCHEMA, RASTER_SCHEMA, EO_SCHEMA, FILE_SCHEMA]
 _WHOLE_EARTH = [-180.0, -90.0, 180.0, 90.0]
 _JSON = "application/json"
@@ -151,6 +150,9 @@ def _data_entries(job: Job) -> list[dict[str, Any]]:
 
 def _asset(entry: dict[str, Any], href: str) -> pystac.Asset:
     fields = {key: value for key, value in entry.items() if key not in _NOT_ASSET_FIELDS}
+    if "proj:epsg" in fields:  # stored by an earlier version (projection extension 1)
+        epsg = fields.pop("proj:epsg")
+        fields["proj:code"] = f"EPSG:{epsg}" if epsg else None
     if "raster:bands" in fields:
         bands = fields["raster:bands"]
         fields["eo:bands"] = [{"name": band["name"]} for band in bands]
