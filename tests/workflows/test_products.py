@@ -11,9 +11,11 @@ import datetime as dt
 
 import numpy as np
 import pytest
+import requests
 
 from openeo_gip.demodata import products
 from tests.conftest import make_config
+from tests.support.openapi import assert_valid_response
 from tests.support.results import all_nan_is_fine, read_netcdf, read_tif
 
 pytestmark = pytest.mark.slow
@@ -63,7 +65,13 @@ def test_ndvi_of_a_sentinel2_l2a_product(connection, written):
         assert not np.allclose(actual[0], (nir_dn - red_dn) / (nir_dn + red_dn), atol=1e-3, equal_nan=True)
 
 
-def test_sentinel2_product_collection_metadata_and_cloud_mask(connection, written):
+def test_sentinel2_product_collection_metadata_and_cloud_mask(server, connection, written):
+    response = requests.get(f"{server.url}/collections/S2_L2A", timeout=30)
+    assert_valid_response(server.url, response)  # the openEO API's Collection schema
+    resolutions = {
+        band["name"]: band["spatial_resolution"] for band in response.json()["summaries"]["raster:bands"]
+    }
+    assert (resolutions["B04"], resolutions["B05"], resolutions["B01"]) == (10.0, 20.0, 60.0)
     collection = connection.describe_collection("S2_L2A")
     assert collection["extent"]["temporal"]["interval"] == [["2022-06-01T10:16:11Z", "2022-06-11T10:06:39Z"]]
     bands = {band["name"]: band for band in collection["summaries"]["eo:bands"]}
