@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from rasterio.errors import RasterioIOError
 
-from openeo_gip.catalog.index import refresh_index
 from openeo_gip.catalog.metadata import collection_document
+from openeo_gip.catalog.private import PrivateCatalogs, collections_folder
 from openeo_gip.catalog.scan import find_sources
 from openeo_gip.demodata import products
 from openeo_gip.raster.gdal_open import read_driver
 from openeo_gip.raster.reader import load_cube
+from tests.conftest import make_config
 from tests.support.catalogs import scan
 
 JUNE_1 = dt.datetime(2022, 6, 1, 10, 16, 11)
@@ -179,12 +180,16 @@ def test_a_single_product_at_the_top_level_is_a_collection(data_root, tmp_path):
     assert [(source.id, source.kind) for source in sources] == [(product.folder.name, "products")]
 
 
-def test_users_workspaces_do_not_read_products(data_root, tmp_path, s2_l2a):
-    # Private catalogues scan without products (catalog/private.py): a .SAFE folder has no GeoTIFF, so it
-    # is no collection at all there.
-    report = refresh_index(data_root, tmp_path / "private", products=False)
-    assert report.scanned == [] and report.failed == {}
-    assert [source.kind for source in find_sources(data_root, products=False)] == []
+def test_users_workspaces_do_not_read_products(tmp_path):
+    # Product folders bring JPEG 2000 and XML, read only from the shared data: in a user's collections a
+    # .SAFE folder (no GeoTIFF) is nothing, and a Landsat folder is a plain folder of GeoTIFFs.
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    folder = collections_folder(config, "u1")
+    products.write_sentinel2_product(folder / "MY_S2")
+    products.write_landsat_product(folder / "MY_LANDSAT")
+    records = PrivateCatalogs(config).records("u1")
+    assert list(records) == ["MY_LANDSAT"]
+    assert records["MY_LANDSAT"].kind == "folder"
 
 
 def test_jpeg2000_is_read_only_from_local_files():
