@@ -53,6 +53,7 @@ FIRST_PARAMETER = _process(x=_call("array_element", data={"from_parameter": "par
 FIT_PER_BAND = _process(
     fit=_call("fit_curve", data={"from_parameter": "data"}, parameters=[0] * 1000, function=FIRST_PARAMETER)
 )
+SQUARE = {"type": "Polygon", "coordinates": [[[4.44, 51.44], [4.45, 51.44], [4.45, 51.45], [4.44, 51.44]]]}
 MEAN = _process(m=_call("mean", data={"from_parameter": "data"}))
 # (the parameter refused, the process)
 BAD_PARAMETERS = {
@@ -126,6 +127,21 @@ BAD_PARAMETERS = {
                 ],
                 overlap=[{"dimension": "x", "value": 10**6, "unit": "px"}],
             ),
+        ),
+    ),
+    "vector_to_random_points 10**12": (
+        "geometry_count",
+        _process(
+            v=_call("load_geojson", data=SQUARE, properties=[]),
+            p=_call("vector_to_random_points", data={"from_node": "v"}, geometry_count=10**12),
+        ),
+    ),
+    "vector_to_regular_points 1e-300 m": (
+        "distance",
+        _process(
+            v=_call("load_geojson", data=SQUARE, properties=[]),
+            m=_call("vector_reproject", data={"from_node": "v"}, projection=32631),
+            p=_call("vector_to_regular_points", data={"from_node": "m"}, distance=1e-300),
         ),
     ),
     "load_url [::1": ("url", _process(u=_call("load_url", url="http://[::1/", format="GTiff"))),
