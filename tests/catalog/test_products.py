@@ -163,6 +163,19 @@ def test_spatial_extent_reads_a_window(data_root, tmp_path, s2_l2a):
     np.testing.assert_allclose(_band(cube, "B08"), s2_l2a[0].values("B08")[5:20, 10:30], atol=1e-6)
 
 
+def test_neighbouring_tiles_of_one_overpass_are_one_mosaicked_item(data_root, tmp_path):
+    west, north = products.S2_ORIGIN
+    left = products.write_sentinel2_product(data_root / "TILES", when=JUNE_1, seed=1)
+    right = products.write_sentinel2_product(
+        data_root / "TILES", when=JUNE_1, seed=2, tile="32TQS", origin=(west + 600, north)
+    )
+    record = _catalog(data_root, tmp_path).get("TILES")
+    assert [item.datetime for item in record.items] == ["2022-06-01T10:16:11Z"]
+    assert (record.grid.width, record.grid.height) == (120, 60)
+    red = _band(load_cube(record, bands=["B04"]).compute(), "B04")
+    np.testing.assert_allclose(red, np.hstack([left.values("B04"), right.values("B04")]), atol=1e-6)
+
+
 def test_a_product_of_another_kind_or_unreadable_is_left_out(data_root, tmp_path, s2_l2a):
     folder = data_root / "S2_L2A"
     products.write_sentinel2_product(folder, level="L1C", when=dt.datetime(2022, 6, 21, 10, 16, 11))

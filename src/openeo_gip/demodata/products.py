@@ -119,6 +119,8 @@ def write_sentinel2_product(
     seed: int = 0,
     baseline: str = "04.00",
     spacecraft: str = "S2A",
+    tile: str = S2_TILE,
+    origin: tuple[float, float] = S2_ORIGIN,
 ) -> WrittenProduct:
     """A ``.SAFE`` folder under ``parent``: ``size`` x ``size`` pixels at 10 m (``size`` a multiple of 6, so
     the 20 and 60 m bands cover the same extent)."""
@@ -126,9 +128,9 @@ def write_sentinel2_product(
         raise ValueError("level is L2A or L1C, size a multiple of 6")
     stamp = when.strftime("%Y%m%dT%H%M%S")
     baseline_code = "N" + baseline.replace(".", "")
-    name = f"{spacecraft}_MSI{level}_{stamp}_{baseline_code}_R065_T{S2_TILE}_{stamp[:8]}T150000.SAFE"
+    name = f"{spacecraft}_MSI{level}_{stamp}_{baseline_code}_R065_T{tile}_{stamp[:8]}T150000.SAFE"
     folder = Path(parent) / name
-    granule = folder / "GRANULE" / f"{level}_T{S2_TILE}_A036181_{stamp}"
+    granule = folder / "GRANULE" / f"{level}_T{tile}_A036181_{stamp}"
     new_baseline = baseline >= "04.00"
     add_offset = -1000 if new_baseline else 0
     product = WrittenProduct(folder, when, S2_CRS)
@@ -146,11 +148,11 @@ def write_sentinel2_product(
         product.dn[band] = _nodata_corner(dn)
         product.scale[band] = 1 / 10000
         product.offset[band] = add_offset / 10000
-        product.transforms[band] = Affine(resolution, 0, S2_ORIGIN[0], 0, -resolution, S2_ORIGIN[1])
+        product.transforms[band] = Affine(resolution, 0, origin[0], 0, -resolution, origin[1])
         if level == "L2A":
-            path = granule / "IMG_DATA" / f"R{resolution}m" / f"T{S2_TILE}_{stamp}_{band}_{resolution}m.jp2"
+            path = granule / "IMG_DATA" / f"R{resolution}m" / f"T{tile}_{stamp}_{band}_{resolution}m.jp2"
         else:
-            path = granule / "IMG_DATA" / f"T{S2_TILE}_{stamp}_{band}.jp2"
+            path = granule / "IMG_DATA" / f"T{tile}_{stamp}_{band}.jp2"
         _write_jp2(path, product.dn[band], product.transforms[band], S2_CRS)
         # The detector footprint (baseline 04.00: a raster, 0 outside the swath), as real products have.
         footprint = (product.dn[band] > 0).astype("uint8")
@@ -162,9 +164,9 @@ def write_sentinel2_product(
     if level == "L2A":
         scl = np.where(cloud_20m, 9, np.where(_resample(green_10m, size // 2) > 0.4, 4, 5)).astype("uint8")
         product.dn["SCL"] = _nodata_corner(scl)
-        product.transforms["SCL"] = Affine(20, 0, S2_ORIGIN[0], 0, -20, S2_ORIGIN[1])
+        product.transforms["SCL"] = Affine(20, 0, origin[0], 0, -20, origin[1])
         _write_jp2(
-            granule / "IMG_DATA" / "R20m" / f"T{S2_TILE}_{stamp}_SCL_20m.jp2",
+            granule / "IMG_DATA" / "R20m" / f"T{tile}_{stamp}_SCL_20m.jp2",
             product.dn["SCL"],
             product.transforms["SCL"],
             S2_CRS,
@@ -174,11 +176,11 @@ def write_sentinel2_product(
         classi = np.stack([cloud_60m, np.zeros_like(cloud_60m), np.zeros_like(cloud_60m)]).astype("uint8")
         product.dn["OPAQUE_CLOUDS"] = classi[0]
         product.dn["CIRRUS_CLOUDS"] = classi[1]
-        transform = Affine(60, 0, S2_ORIGIN[0], 0, -60, S2_ORIGIN[1])
+        transform = Affine(60, 0, origin[0], 0, -60, origin[1])
         product.transforms["OPAQUE_CLOUDS"] = product.transforms["CIRRUS_CLOUDS"] = transform
         _write_jp2(granule / "QI_DATA" / "MSK_CLASSI_B00.jp2", classi, transform, S2_CRS)
     (granule / "QI_DATA").mkdir(parents=True, exist_ok=True)
-    _write_tile_metadata(granule, level, when, size, product.cloud_cover)
+    _write_tile_metadata(granule, level, when, size, product.cloud_cover, tile, origin)
     (folder / f"MTD_MSI{level}.xml").write_text(
         _s2_product_metadata(level, name, when, baseline, spacecraft, add_offset, product.cloud_cover, bands),
         encoding="utf-8",
@@ -282,14 +284,22 @@ def _s2_product_metadata(
 """
 
 
-def _write_tile_metadata(granule: Path, level: str, when: dt.datetime, size: int, cloud_cover: float) -> None:
+def _write_tile_metadata(
+    granule: Path,
+    level: str,
+    when: dt.datetime,
+    size: int,
+    cloud_cover: float,
+    tile: str,
+    origin: tuple[float, float],
+) -> None:
     """``MTD_TL.xml``: the tile's grid (the catalogue reads the grid from the band files themselves)."""
     sizes = "".join(
         f'<Size resolution="{r}"><NROWS>{size * 10 // r}</NROWS><NCOLS>{size * 10 // r}</NCOLS></Size>'
         for r in (10, 20, 60)
     )
     positions = "".join(
-        f'<Geoposition resolution="{r}"><ULX>{S2_ORIGIN[0]:.0f}</ULX><ULY>{S2_ORIGIN[1]:.0f}</ULY>'
+        f'<Geoposition resolution="{r}"><ULX>{origin[0]:.0f}</ULX><ULY>{origin[1]:.0f}</ULY>'
         f"<XDIM>{r}</XDIM><YDIM>-{r}</YDIM></Geoposition>"
         for r in (10, 20, 60)
     )
@@ -297,7 +307,7 @@ def _write_tile_metadata(granule: Path, level: str, when: dt.datetime, size: int
     (granule / "MTD_TL.xml").write_text(
         f"""<?xml version="1.0" encoding="UTF-8"?>
 <n1:Level-{level[1:]}_Tile_ID xmlns:n1="https://psd-14.sentinel2.eo.esa.int/PSD/S2_PDI_Level-{level[1:]}_Tile_Metadata.xsd">
-  <n1:General_Info><TILE_ID>{level}_T{S2_TILE}_A036181_{when.strftime("%Y%m%dT%H%M%S")}</TILE_ID>\
+  <n1:General_Info><TILE_ID>{level}_T{tile}_A036181_{when.strftime("%Y%m%dT%H%M%S")}</TILE_ID>\
 <SENSING_TIME>{when.strftime("%Y-%m-%dT%H:%M:%S.024Z")}</SENSING_TIME></n1:General_Info>
   <n1:Quality_Indicators_Info><Image_Content_QI>\
 <CLOUDY_PIXEL_PERCENTAGE>{cloud_cover}</CLOUDY_PIXEL_PERCENTAGE></Image_Content_QI></n1:Quality_Indicators_Info>
