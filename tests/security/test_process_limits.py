@@ -205,6 +205,14 @@ def test_callbacks_over_large_plain_arrays_are_refused(hostile_server):
     assert_still_serving(hostile_server)
 
 
+def test_dates_to_the_end_of_the_calendar_compute(hostile_server):
+    graph = _process(d=_call("date_difference", date1="0001-01-01", date2="9999-01-01", unit="year"))
+    response = _result(hostile_server, graph)
+    assert response.status_code == 200, response.text  # the step after the year 9999 broke the count
+    assert response.json() == 9998
+    assert_still_serving(hostile_server)
+
+
 def _deep_arrays(depth: int) -> str:
     return json.dumps(_process(e=_call("array_element", data="DEEP", index=0))).replace(
         '"DEEP"', "[" * depth + "1" + "]" * depth

@@ -245,5 +245,9 @@ def _calendar_steps(start: datetime, end: datetime, months: int) -> float:
     whole = ((end.year - start.year) * 12 + end.month - start.month) // months
     while whole > 0 and _add_months(start, whole * months) > end:
         whole -= 1
-    low, high = _add_months(start, whole * months), _add_months(start, (whole + 1) * months)
-    return whole + (end - low) / (high - low)
+    low = _add_months(start, whole * months)
+    try:
+        step = _add_months(start, (whole + 1) * months) - low
+    except ValueError:  # the step would end after the year 9999: taken as long as the step before
+        step = low - _add_months(start, (whole - 1) * months)
+    return whole + (end - low) / step
