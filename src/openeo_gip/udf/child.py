@@ -1,7 +1,8 @@
 """The program a UDF process runs (``python -I -m openeo_gip.udf.child`` in a fresh temporary folder).
 
 It reads the piece of cube and the code the server wrote into its working folder, sets its own resource
-limits, runs the user's ``apply_datacube(cube, context)`` and writes the result (``result.npy`` plus
+limits, calls the user's code (``entry_points``: ``apply_datacube(cube, context)`` and the rest of the
+openEO UDF API) and writes the result (``result.npy`` plus
 ``result.json``) or a description of what went wrong (``error.json``). This is the only place where user
 code is executed, and it is never the server's process.
 """
@@ -18,22 +19,17 @@ import traceback
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyseccomp
 import xarray as xr
 
+# Loads the openEO UDF API (and with it pandas) before the limits: it is part of the runtime, not the UDF.
+from openeo_gip.udf.entry_points import UDF_FILE, UdfProblem, call_user_code, user_globals
 from openeo_gip.udf.wire import WireError, decode, encode
 
-UDF_FILE = "udf.py"
-ENTRY_POINTS = ("apply_datacube", "apply_data_cube")  # apply_timeseries is the fallback
 MAX_MESSAGE = 2000
 MAX_TRACEBACK_LINES = 20
 # The system calls that make processes and threads.
 NEW_PROCESSES = ("fork", "vfork", "clone", "clone3")
-
-
-class UdfProblem(Exception):
-    """A problem of the user's code that is not an exception it raised (no entry point, bad result...)."""
 
 
 def _limit(kind: int, soft: int, hard: int | None = None) -> None:
@@ -92,44 +88,11 @@ def _report(kind: str, message: str, lines: list[str] | None = None) -> None:
     Path("error.json").write_text(json.dumps(report), encoding="utf-8")
 
 
-def _as_cube(result: object, cube: xr.DataArray) -> xr.DataArray:
-    if hasattr(result, "get_array") and callable(result.get_array):  # openeo.udf.XarrayDataCube
-        result = result.get_array()
-    if isinstance(result, np.ndarray) and result.shape == cube.shape:
-        result = cube.copy(data=result)
-    if not isinstance(result, xr.DataArray):
-        raise UdfProblem(f"apply_datacube returned {type(result).__name__}; an xarray.DataArray is expected")
-    return result
-
-
 def run(source: str, cube: xr.DataArray, context: object) -> xr.DataArray:
-    namespace: dict = {"__name__": "udf"}
+    namespace = user_globals()
     # Running the user's code is the purpose of this process; it is never done in the server.
     exec(compile(source, UDF_FILE, "exec"), namespace)  # noqa: S102
-    function = next((namespace[name] for name in ENTRY_POINTS if callable(namespace.get(name))), None)
-    if function is not None:
-        return _as_cube(function(cube, context), cube)
-    if callable(namespace.get("apply_timeseries")):
-        return _per_time_series(namespace["apply_timeseries"], cube, context)
-    raise UdfProblem("the code defines no function apply_datacube(cube, context)")
-
-
-def _per_time_series(function, cube: xr.DataArray, context: object) -> xr.DataArray:
-    """``apply_timeseries(series, context)`` once per pixel (and band): a pandas Series indexed by date."""
-    if "t" not in cube.dims:
-        raise UdfProblem("apply_timeseries needs a cube with a dimension 't'")
-    others = [dim for dim in cube.dims if dim != "t"]
-    values = cube.transpose("t", *others).values.reshape(cube.sizes["t"], -1)
-    index = pd.DatetimeIndex(cube["t"].values, name="t") if "t" in cube.coords else None
-    out = np.empty(values.shape, dtype=np.float64)
-    for column in range(values.shape[1]):
-        series = function(pd.Series(values[:, column], index=index), context)
-        result = np.asarray(series, dtype=np.float64)
-        if result.shape != (values.shape[0],):
-            raise UdfProblem("apply_timeseries must return a series as long as the one it received")
-        out[:, column] = result
-    shaped = out.reshape([cube.sizes["t"], *(cube.sizes[dim] for dim in others)])
-    return cube.transpose("t", *others).copy(data=shaped).transpose(*cube.dims)
+    return call_user_code(namespace, cube, context)
 
 
 def main() -> int:
