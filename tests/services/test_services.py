@@ -17,6 +17,8 @@ import pyproj
 import pytest
 import rasterio
 import requests
+from affine import Affine
+from rasterio.enums import Resampling
 from rasterio.io import MemoryFile
 
 from openeo_gip.demodata import synthetic
@@ -40,7 +42,27 @@ def config(tmp_path, db_url):
     config = make_config(tmp_path, db_url)
     synthetic.write_dem(config.paths.data_root / f"{COLLECTION}.tif", size=64)
     synthetic.write_sentinel2_demo(config.paths.data_root / "S2", size=64, dates=S2_DATES, blocksize=32)
+    write_with_average_overviews(config.paths.data_root / "FINE.tif")
     return config
+
+
+def write_with_average_overviews(path: Path) -> None:
+    """512 x 512 noise at 10 m with overviews that average (so they match no single pixel of the file)."""
+    values = np.random.default_rng(16).uniform(0, 100, (512, 512)).astype("float32")
+    transform = Affine(10, 0, synthetic.S2_ORIGIN[0], 0, -10, synthetic.S2_ORIGIN[1])
+    profile = {
+        "driver": "GTiff",
+        "width": 512,
+        "height": 512,
+        "count": 1,
+        "dtype": "float32",
+        "nodata": np.nan,
+    }
+    tiles = {"tiled": True, "blockxsize": 128, "blockysize": 128}
+    with rasterio.open(path, "w", crs=synthetic.S2_CRS, transform=transform, **profile, **tiles) as target:
+        target.write(values, 1)
+        target.set_band_description(1, "noise")
+        target.build_overviews([2, 4, 8], Resampling.average)
 
 
 @pytest.fixture
@@ -453,3 +475,25 @@ def test_a_bounding_box_of_the_process_still_limits_what_tiles_show(server, alic
             assert picture[3, row, col] == 0
             outside += 1
     assert inside > 20 and outside > 20
+
+
+def test_a_low_zoom_tile_is_read_from_the_overviews(server, config, alice):
+    path = config.paths.data_root / "FINE.tif"
+    with rasterio.open(path, overview_level=1) as overview:  # 4 x 4 pixels averaged, 40 m
+        coarse = (overview.read(1), overview.transform, overview.crs, None)
+    graph = dem_graph()
+    graph["process_graph"]["load"]["arguments"]["id"] = "FINE"
+    headers = bearer_for(server.url, "alice")
+    created = create(
+        server, headers, process=graph, configuration={"colormap": "greys", "min": 0, "max": 100}
+    )
+    url = describe(server, headers, created.headers["OpenEO-Identifier"])["url"]
+    tile = centre_tile(coarse, zoom=11)  # tile pixels of 76 m in Web Mercator, about 48 m on the ground
+
+    picture = decode(requests.get(tile_url(url, tile), timeout=60).content)
+
+    drawn = [(r, c, v) for r, c, v in sampled_source(coarse, tile) if v is not None]
+    assert len(drawn) > 100
+    for row, col, value in drawn:  # the overview's averages, not the file's own pixels
+        assert picture[0, row, col] == expected_grey(value, 0, 100)
+    assert np.ptp(picture[0][picture[3] > 0]) < 200  # averages of 0-100 noise: none near 0 or 100

@@ -59,14 +59,28 @@ def read_driver(href: str | Path) -> str:
     return _SUFFIXES.get(suffix, "GTiff")
 
 
-def open_raster(href: str | Path):
+def open_raster(href: str | Path, overview_level: int | None = None):
     """``rasterio.open`` for reading, with ``read_driver(href)`` only; a file of another format (a VRT
     named ``.tif``, say) raises ``RasterioIOError`` like any file GDAL cannot read. netCDF files must be
-    local and hold all their data (``netcdf_guard``)."""
+    local and hold all their data (``netcdf_guard``). ``overview_level`` opens that overview (0 the first)
+    of a GeoTIFF as if it were the file."""
     driver = read_driver(href)
+    if overview_level is not None and driver == "GTiff":
+        return rasterio.open(href, driver=driver, overview_level=overview_level)
     if driver != "netCDF":
         return rasterio.open(href, driver=driver)
     return open_self_contained(netcdf_file(str(href)), lambda _: rasterio.open(href, driver=driver))
+
+
+def open_coarser(href: str | Path, band: int, factor: float):
+    """``open_raster(href)`` at its coarsest overview whose pixels are at most ``factor`` times the full
+    resolution's (each axis), or at full resolution when there is none: a map tile of a low zoom level then
+    reads a little of an overview instead of the whole area at full resolution."""
+    if factor < 2:
+        return open_raster(href)
+    with open_raster(href) as full:
+        fitting = [level for level, step in enumerate(full.overviews(band)) if step <= factor]
+    return open_raster(href, overview_level=fitting[-1]) if fitting else open_raster(href)
 
 
 def netcdf_file(href: str) -> str:

@@ -26,7 +26,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from openeo_gip.errors import ApiError
-from openeo_gip.raster.gdal_open import open_raster
+from openeo_gip.raster.gdal_open import open_coarser, open_raster
 from openeo_gip.raster.grid import is_aligned, pixel_offset, window_for_bbox
 from openeo_gip.raster.records import Asset, CollectionRecord, Grid, Item
 
@@ -345,7 +345,7 @@ def _read_warped(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) 
     transform = grid.affine @ Affine.translation(col, row)
     if not _overlaps(asset.grid, grid, transform, width, height):
         return
-    with open_raster(asset.href) as src:
+    with open_coarser(asset.href, asset.index, _coarser_by(asset.grid, grid)) as src:
         with WarpedVRT(
             src,
             src_crs=asset.grid.rio_crs,  # the catalogue's CRS, for files that state none or a wrong one
@@ -363,6 +363,14 @@ def _read_warped(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) 
         raw.astype(out.dtype) * asset.scale + asset.offset if (asset.scale, asset.offset) != (1, 0) else raw
     )
     np.copyto(out, values.astype(out.dtype), where=np.isnan(out))
+
+
+def _coarser_by(asset_grid: Grid, grid: Grid) -> float:
+    """How many times coarser ``grid``'s pixels are than the file's (1 across CRSs). Only a grid coarser
+    than the collection's own, as map tiles of low zoom levels read (services/layer.py), is above 1."""
+    if asset_grid.crs != grid.crs:
+        return 1.0
+    return min(new / old for new, old in zip(grid.resolution, asset_grid.resolution, strict=True))
 
 
 def _overlaps(asset_grid: Grid, grid: Grid, transform: Affine, width: int, height: int) -> bool:

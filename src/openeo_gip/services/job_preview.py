@@ -9,14 +9,18 @@ import numpy as np
 import rasterio
 from rasterio.warp import Resampling, reproject
 
-from openeo_gip.raster.gdal_open import open_raster
-from openeo_gip.services.tiles import TILE_SIZE, WEB_MERCATOR, Tile
+from openeo_gip.raster.gdal_open import open_coarser, open_raster
+from openeo_gip.services.tiles import TILE_SIZE, WEB_MERCATOR, Tile, pixels_per_tile_pixel
 
 
 def file_tile_values(path: Path, tile: Tile) -> np.ndarray:
     """``(1 or 3, 256, 256)`` float32 values of ``tile`` (NaN outside the file and for its no-data): its
     three bands as red, green and blue when it has three, else its first band."""
-    with open_raster(path) as source:
+    with open_raster(path) as full:
+        if full.crs is None:  # nowhere on a map
+            return np.full((1, TILE_SIZE, TILE_SIZE), np.nan, dtype=np.float32)
+        factor = pixels_per_tile_pixel(tile, full.crs.to_string(), full.res)
+    with open_coarser(path, 1, factor) as source:  # a low zoom level reads an overview
         indexes = [1, 2, 3] if source.count == 3 else [1]
         target = np.full((len(indexes), TILE_SIZE, TILE_SIZE), np.nan, dtype=np.float32)
         reproject(

@@ -4,13 +4,15 @@ The tile's bounds, reprojected to each collection's CRS and widened by one of it
 at the tile's edges are there to draw), become the ``spatial_extent`` of every ``load_collection`` of the
 process: the reader then opens only the windows under the tile. The result is computed on threads of
 this process (a tile is small; the cluster is for results and jobs) and projected onto the tile's
-256 x 256 Web Mercator grid. Overviews are not read: a tile of a low zoom reads its area at the data's
-own resolution, within the limit of a synchronous request (``sync.max_pixels``).
+256 x 256 Web Mercator grid. Where the tile's pixels are more than twice the data's, the collection is read
+onto a coarser grid from the files' overviews (``TileCatalog``), so a tile of a low zoom reads little.
 """
 
 from __future__ import annotations
 
 import copy
+import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,8 +24,9 @@ from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
 from openeo_gip.model.values import ArrayView, ProcessContext, SaveRequest
 from openeo_gip.processes.cube.geometry import bbox_in_crs
+from openeo_gip.raster.records import Grid
 from openeo_gip.results.pipeline import check_size, planned_results
-from openeo_gip.services.tiles import TILE_SIZE, WEB_MERCATOR, Tile
+from openeo_gip.services.tiles import TILE_SIZE, WEB_MERCATOR, Tile, pixels_per_tile_pixel
 
 # openEO dimensions a tile can draw; any other must be reduced by the process.
 _DRAWN = ("t", "bands", "y", "x")
@@ -40,6 +43,7 @@ def tile_values(
 ) -> np.ndarray | None:
     """``(1 or 3, 256, 256)`` float32 values of ``tile`` (NaN for no-data) of ``process`` run as ``user``;
     ``None`` when the process has no data under the tile. Bad processes raise their openEO error."""
+    services = replace(services, catalog=TileCatalog(services.catalog, tile))
     process = with_tile_extent(process, tile, services.catalog, user)
     if process is None:
         return None
@@ -67,6 +71,29 @@ def tile_values(
     cube = _drawn_bands(cube, bands)
     check_size([SaveRequest(cube, requests[0].format)], services.config.sync.max_pixels)
     return _onto_tile(cube.compute(scheduler="threads"), tile)
+
+
+class TileCatalog:
+    """The catalogue as one tile sees it: a collection whose pixels are more than twice as fine as the
+    tile's is read onto a grid about as coarse as the tile, from the files' overviews (raster/reader.py)."""
+
+    def __init__(self, catalog: Any, tile: Tile):
+        self._catalog, self._tile = catalog, tile
+
+    def get(self, collection_id: str, user: Any = None) -> Any:
+        record = self._catalog.get(collection_id, user=user)
+        step = int(pixels_per_tile_pixel(self._tile, record.grid.crs, record.grid.resolution))
+        return record if step < 2 else replace(record, grid=_coarser(record.grid, step))
+
+    def __getattr__(self, name: str) -> Any:  # everything else as the catalogue has it
+        return getattr(self._catalog, name)
+
+
+def _coarser(grid: Grid, step: int) -> Grid:
+    """``grid`` with pixels ``step`` times larger, from the same corner."""
+    a, b, c, d, e, f = grid.transform[:6]
+    width, height = math.ceil(grid.width / step), math.ceil(grid.height / step)
+    return Grid(grid.crs, [a * step, b, c, d, e * step, f], width, height)
 
 
 def with_tile_extent(process: dict, tile: Tile, catalog: Any, user: Any) -> dict | None:
@@ -104,6 +131,8 @@ def _tile_bounds_for(tile: Tile, record: Any) -> tuple[tuple[float, ...], int | 
     crs = pyproj.CRS.from_user_input(record.grid.crs)
     to_data = pyproj.Transformer.from_crs(WEB_MERCATOR, crs, always_xy=True)
     west, south, east, north = to_data.transform_bounds(*tile.bounds, densify_pts=21)
+    if not all(math.isfinite(value) for value in (west, south, east, north)):  # beyond the CRS's area
+        west, south, east, north = record.grid.bounds
     step_x, step_y = record.grid.resolution
     epsg = crs.to_epsg()
     return (west - step_x, south - step_y, east + step_x, north + step_y), epsg if epsg else crs.to_wkt()

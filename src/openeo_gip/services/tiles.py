@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pyproj
 from affine import Affine
 
 WEB_MERCATOR = "EPSG:3857"
@@ -42,3 +43,12 @@ def tile_or_none(z: int, x: int, y: int) -> Tile | None:
     if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
         return None
     return Tile(z, x, y)
+
+
+def pixels_per_tile_pixel(tile: Tile, crs: str, resolution: tuple[float, float]) -> float:
+    """How many pixels of ``resolution`` (in ``crs``'s units) fit in one of the tile's along each axis (at
+    least 1; 1 where the tile lies beyond what ``crs`` can express)."""
+    to_data = pyproj.Transformer.from_crs(WEB_MERCATOR, pyproj.CRS.from_user_input(crs), always_xy=True)
+    west, south, east, north = to_data.transform_bounds(*tile.bounds, densify_pts=21)
+    pixels = min((east - west) / resolution[0], (north - south) / resolution[1]) / TILE_SIZE
+    return pixels if math.isfinite(pixels) and pixels >= 1 else 1.0
