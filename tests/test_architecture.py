@@ -20,7 +20,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "openeo_gip"
 TIERS: list[set[str]] = [
     {"app", "cli", "server", "wsgi", "demo", "worker", "runtime"},  # entry points and their wiring
     {"api", "web"},  # HTTP (web/: the browser app, to come)
-    {"results", "jobs", "services", "auth"},  # what a request or job asks for (services/: map tiles, to come)
+    {"results", "jobs", "services", "auth"},  # what a request or job asks for (services/: map tiles)
     {"engine"},  # process graphs
     {"processes"},  # one function per openEO process
     {"catalog", "raster", "remote", "formats", "udf", "workspace", "demodata"},  # data in and out
