@@ -42,8 +42,8 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(warp, "CHUNK_EDGE", EDGE)
 
 
-def _cube(**kwargs):
-    cube = make_cube(height=128, width=128, bands=("B04",), nan_fraction=0.02, **kwargs).load()
+def _cube(nan_fraction: float = 0.02):
+    cube = make_cube(height=128, width=128, bands=("B04",), nan_fraction=nan_fraction).load()
     return cube.chunk({"t": 1, "bands": 1, "y": EDGE, "x": EDGE})
 
 
@@ -68,10 +68,16 @@ def test_resample_cube_spatial_never_holds_the_whole_extent(small_chunks):
     np.testing.assert_allclose(values, np.nanmean(block_means, axis=(3, 5)), rtol=1e-5)
 
 
-def test_a_reprojection_with_nearest_equals_one_whole_warp(small_chunks):
-    """The values of the former implementation: each date warped whole by GDAL."""
-    cube = _cube()
-    out = resample_spatial(cube, projection=3857, method="near")
+@pytest.mark.parametrize(
+    ("projection", "method", "tolerance"),
+    [(3857, "near", 0), (3035, "bilinear", 0.5), (3035, "cubic", 0.5)],
+)
+def test_a_reprojection_equals_one_whole_warp(small_chunks, projection, method, tolerance):
+    """The values of the former implementation: each date warped whole by GDAL (which sizes the kernel
+    from the whole grid; 3035 is rotated against UTM 31N by a few degrees, not scaled). Without holes:
+    GDAL treats holes near a kernel differently in windows with and without any."""
+    cube = _cube(nan_fraction=0)
+    out = resample_spatial(cube, projection=projection, method=method)
     expected = np.full((4, 1, out.sizes["y"], out.sizes["x"]), np.nan, dtype=np.float32)
     rasterio.warp.reproject(
         cube.values.reshape(4, 128, 128),
@@ -82,10 +88,11 @@ def test_a_reprojection_with_nearest_equals_one_whole_warp(small_chunks):
         dst_transform=out.rio.transform(),
         dst_crs=out.rio.crs,
         dst_nodata=np.nan,
-        resampling=Resampling.nearest,
+        resampling=Resampling[{"near": "nearest"}.get(method, method)],
     )
     assert len(out.data.chunks[-1]) > 1
-    np.testing.assert_array_equal(out.values, expected)
+    np.testing.assert_array_equal(np.isnan(out.values), np.isnan(expected))
+    np.testing.assert_allclose(out.values, expected, rtol=0, atol=tolerance)
 
 
 @pytest.mark.parametrize("method", ["near", "bilinear", "cubic", "average", "mode"])

@@ -164,15 +164,15 @@ def _source_window(mapper, chunk: tuple[int, int, int, int], reach: int, source_
 
 
 def _scales(mapper, target: Grid) -> tuple[float, float]:
-    """Source pixels per target pixel along y and x, measured over the whole target grid."""
+    """Source pixels per target pixel along y and x: the length in the source grid of one target pixel's
+    step down and across, the median over points spread over the target grid (a rotation is no scale)."""
     height, width = target.shape
-    rows, cols = mapper(*_outline(0, height, 0, width))
-    finite = np.isfinite(rows) & np.isfinite(cols)
-    if not finite.any():
-        return 1.0, 1.0
-    span_rows = rows[finite].max() - rows[finite].min()
-    span_cols = cols[finite].max() - cols[finite].min()
-    return max(span_rows / height, 1e-9), max(span_cols / width, 1e-9)
+    rows, cols = (a.ravel() for a in np.meshgrid(np.linspace(0, height, 7), np.linspace(0, width, 7)))
+    at = mapper(rows, cols)
+    down, across = mapper(rows + 1, cols), mapper(rows, cols + 1)
+    steps = [np.hypot(step[0] - at[0], step[1] - at[1]) for step in (down, across)]
+    medians = [np.median(step[np.isfinite(step)]) if np.isfinite(step).any() else 1.0 for step in steps]
+    return max(float(medians[0]), 1e-9), max(float(medians[1]), 1e-9)
 
 
 def _split(size: int, edge: int) -> tuple[int, ...]:
