@@ -179,6 +179,21 @@ def test_nan_and_infinity_in_a_bounding_box_are_refused(hostile_server, process)
     assert_still_serving(hostile_server)
 
 
+def _load_dem_in(box: dict) -> dict:
+    return _process(load={**DEM, "arguments": {**DEM["arguments"], "spatial_extent": box}})
+
+
+def test_a_bounding_box_far_beyond_the_projection_reads_what_it_covers(hostile_server):
+    huge = {"west": -1e300, "south": -1e300, "east": 1e300, "north": 1e300}
+    response = _result(hostile_server, _load_dem_in({**huge, "crs": 32631}))
+    assert response.status_code == 200, response.text  # infinite pixel positions were a 500
+    whole = _result(hostile_server, _process(load=DEM)).json()["labels"]
+    assert response.json()["labels"] == whole
+    body = assert_openeo_error(_result(hostile_server, _load_dem_in(huge)), 400, "ProcessParameterInvalid")
+    assert "latitudes" in body["message"]
+    assert_still_serving(hostile_server)
+
+
 def test_integers_beyond_64_bits_compute_as_floating_point(hostile_server):
     response = _result(hostile_server, _process(a=_call("add", x=10**300, y=1)))
     assert response.status_code == 200, response.text

@@ -70,10 +70,16 @@ def window_for_bbox(
         bbox = transform_bounds(crs, grid.rio_crs, *bbox, densify_pts=21)
     west, south, east, north = bbox
     a = grid.affine
-    col0 = math.floor(round((west - a.c) / a.a, 6))
-    col1 = math.ceil(round((east - a.c) / a.a, 6))
-    row0 = math.floor(round((north - a.f) / a.e, 6))
-    row1 = math.ceil(round((south - a.f) / a.e, 6))
-    row0, col0 = max(row0, 0), max(col0, 0)
-    row1, col1 = min(row1, grid.height), min(col1, grid.width)
+    col0 = math.floor(_inside((west - a.c) / a.a, grid.width))
+    col1 = math.ceil(_inside((east - a.c) / a.a, grid.width))
+    row0 = math.floor(_inside((north - a.f) / a.e, grid.height))
+    row1 = math.ceil(_inside((south - a.f) / a.e, grid.height))
     return row0, max(row1, row0), col0, max(col1, col0)
+
+
+def _inside(position: float, size: int) -> float:
+    """A pixel position clipped to ``0..size``; a box reaching far beyond the grid's projection gives
+    infinite (or undefined) positions, which become the grid's edge."""
+    if math.isnan(position):
+        return 0.0
+    return min(max(round(position, 6), 0.0), float(size))

@@ -43,6 +43,8 @@ def bbox_in_crs(extent: dict, target: pyproj.CRS | None, process: str, parameter
     if west > east or south > north:
         raise invalid(process, parameter, "west must not exceed east, nor south north")
     source = parse_crs(extent.get("crs"), process, parameter)
+    if source.is_geographic and (max(abs(south), abs(north)) > 90 or max(abs(west), abs(east)) > 360):
+        raise invalid(process, parameter, "latitudes lie within ±90 degrees and longitudes within ±360")
     if target is None or source == target:
         return west, south, east, north
     transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
