@@ -143,6 +143,9 @@ class JobsConfig(_Section):
     # Copy the result files of every finished job into the owner's files (``files/jobs/<job id>/``), as
     # ``export_workspace`` does for the jobs that ask for it.
     export_results_to_files: bool = False
+    # Largest estimated size of a job's results (GET /jobs/{id}/estimate) that may start, in bytes; 0: only
+    # the owner's storage quota bounds it. Either way a job whose estimate does not fit is refused at start.
+    max_estimated_bytes: int = Field(0, ge=0)
 
 
 class SyncConfig(_Section):

@@ -22,8 +22,12 @@ def s2(tmp_path) -> synthetic.Sentinel2Demo:
 
 
 @pytest.fixture
-def config(tmp_path, db_url, s2):
-    return make_config(tmp_path, db_url, jobs=JOB_SETTINGS, dask=DASK_SETTINGS)
+def config(request, tmp_path, db_url, s2):
+    """The jobs' test config; tests change sections with ``parametrize("config", [...], indirect=True)``."""
+    sections = {"jobs": JOB_SETTINGS, "dask": DASK_SETTINGS}
+    for section, values in getattr(request, "param", {}).items():
+        sections[section] = {**sections.get(section, {}), **values}
+    return make_config(tmp_path, db_url, **sections)
 
 
 @pytest.fixture(autouse=True)

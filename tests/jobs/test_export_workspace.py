@@ -10,17 +10,7 @@ import openeo
 import pytest
 import rasterio
 
-from tests.conftest import PASSWORD, add_user, make_config
-from tests.jobs.conftest import DASK_SETTINGS, JOB_SETTINGS
-
-
-@pytest.fixture
-def config(request, tmp_path, db_url, s2):
-    """The jobs' test config; tests change sections with ``parametrize("config", [...], indirect=True)``."""
-    sections = {"jobs": JOB_SETTINGS, "dask": DASK_SETTINGS}
-    for section, values in getattr(request, "param", {}).items():
-        sections[section] = {**sections.get(section, {}), **values}
-    return make_config(tmp_path, db_url, **sections)
+from tests.conftest import PASSWORD, add_user
 
 
 def _digest(path) -> str:
@@ -59,7 +49,9 @@ def test_other_users_do_not_see_the_copies(connection, app, server, s2):
     assert bob.list_files() == []
 
 
-@pytest.mark.parametrize("config", [{"quota": {"storage_bytes": 2000}}], indirect=True)
+# The quota holds the job's estimate (B04: 2 x 32 x 32 float32; a larger one is refused at start) but not
+# the results and their copy.
+@pytest.mark.parametrize("config", [{"quota": {"storage_bytes": 2 * 32 * 32 * 4}}], indirect=True)
 def test_over_quota_the_job_finishes_and_says_why(connection, s2, tmp_path):
     saved = connection.load_collection("S2", bands=["B04"]).save_result(format="GTiff")
     job = saved.export_workspace(workspace="files", merge="exports").create_job()

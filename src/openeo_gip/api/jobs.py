@@ -15,7 +15,7 @@ from openeo_gip.db.models import Job, utcnow
 from openeo_gip.engine.execute import checked_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
-from openeo_gip.jobs.estimate import estimate
+from openeo_gip.jobs.estimate import estimate, refuse_oversized
 from openeo_gip.jobs.links import item_of, linked_file, linked_job, verify
 from openeo_gip.jobs.stac import item_document, results_document
 from openeo_gip.jobs.store import (
@@ -185,6 +185,8 @@ class JobResults(MethodView):
         job = _owned(job_id)
         if job.status in ACTIVE:
             raise ApiError("JobLocked")
+        user = current_user()
+        refuse_oversized(job, services(), user, processes_of(user))
         db = services().db
         queued = set_status(
             db,

@@ -20,9 +20,12 @@ from openeo_gip.db import Database
 from openeo_gip.engine.definitions import Processes
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
+from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.store import recent_usages
 from openeo_gip.model.values import ProcessContext
 from openeo_gip.results.pipeline import planned_results
+from openeo_gip.workspace import folder_size
+from openeo_gip.workspace.quota import user_quota
 
 # How many recent finished jobs the duration model is fitted to.
 HISTORY = 50
@@ -76,3 +79,31 @@ def estimate(process: dict, services: Any, user: Any, processes: Processes) -> d
     if model is not None:
         document["duration"] = f"PT{max(1, math.ceil(model.seconds(size)))}S"
     return document
+
+
+def refuse_oversized(job: Any, services: Any, user: Any, processes: Processes) -> None:
+    """``StorageQuotaExceeded`` when the job's estimated results exceed ``jobs.max_estimated_bytes`` or
+    the space left of its owner's storage quota (its own earlier results count as free: a restart replaces
+    them). A job whose size cannot be estimated starts as before: the runner reports what went wrong."""
+    try:
+        size = output_bytes(job.process, services, user, processes)
+    except Exception:  # a graph that fails here fails in the runner too, which logs why for the user
+        return
+    config = services.config
+    limit = config.jobs.max_estimated_bytes
+    if limit and size > limit:
+        raise ApiError(
+            "StorageQuotaExceeded",
+            message=f"The results of this job are estimated at {size:,} bytes; this server runs jobs of at "
+            f"most {limit:,} bytes of results. Narrow the spatial or temporal extent, select fewer bands or "
+            "aggregate (e.g. reduce_dimension, resample_spatial to a coarser resolution).",
+        )
+    earlier = folder_size(job_folder(config, job.user_id, job.id))
+    free = user_quota(config, job.user_id, freed=earlier).free()
+    if size > free:
+        raise ApiError(
+            "StorageQuotaExceeded",
+            message=f"The results of this job are estimated at {size:,} bytes, more than the "
+            f"{max(free, 0):,} bytes left of your storage quota. Delete files or results of other jobs, or "
+            "narrow the extent, select fewer bands or aggregate before saving.",
+        )
