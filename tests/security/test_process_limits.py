@@ -50,7 +50,7 @@ def _save(**options) -> dict:
 
 FROM_LOAD = {"from_node": "load"}
 FIRST_PARAMETER = _process(x=_call("array_element", data={"from_parameter": "parameters"}, index=0))
-FIT_PER_BAND = _process(
+FIT_PER_DATE = _process(
     fit=_call("fit_curve", data={"from_parameter": "data"}, parameters=[0] * 1000, function=FIRST_PARAMETER)
 )
 SQUARE = {"type": "Polygon", "coordinates": [[[4.44, 51.44], [4.45, 51.44], [4.45, 51.45], [4.44, 51.44]]]}
@@ -89,7 +89,8 @@ BAD_PARAMETERS = {
     "fit_curve 1000 parameters": (
         "parameters",
         _process(
-            load=DEM, a=_call("apply_dimension", data=FROM_LOAD, dimension="bands", process=FIT_PER_BAND)
+            load={**DEM, "arguments": {**DEM["arguments"], "id": "TEMPERATURE_DEMO"}},
+            a=_call("apply_dimension", data=FROM_LOAD, dimension="t", process=FIT_PER_DATE),
         ),
     ),
     "array_concat beyond 10**6": (
@@ -262,8 +263,8 @@ def test_deep_nesting_is_refused_everywhere(hostile_server, process):
     assert_still_serving(server)
 
 
-def test_moderate_nesting_still_runs(hostile_server):
-    """The limit leaves room: callbacks 15 deep and arrays 50 deep compute."""
+def test_graphs_within_the_limits_still_run(hostile_server):
+    """The limits leave room: callbacks 15 deep and arrays 50 deep compute."""
     assert _result(hostile_server, _deep_callbacks(15)).json() == [[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]
     assert _result(hostile_server, _deep_arrays(50)).json() == json.loads("[" * 49 + "1" + "]" * 49)
 
