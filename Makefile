@@ -4,9 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var
 
-.PHONY: demo test test-fast lint format install install-test node-deps stac-schemas conformance clean
+.PHONY: demo test test-fast lint format install install-test node-deps web web-if-npm stac-schemas conformance clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed web-if-npm
 install-test: $(VENV)/.installed-test
 
 $(VENV)/.installed: pyproject.toml
@@ -25,6 +25,25 @@ node-deps: tests/node/node_modules/.installed
 tests/node/node_modules/.installed: tests/node/package-lock.json
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The web page the server shows at /app (docs/web.md): its files from web/src and the map library
+# (Leaflet) from the npm registry, copied into the Python package, which serves them (never committed).
+WEB_STATIC := src/openeo_gip/web/static
+web: $(WEB_STATIC)/.built
+
+$(WEB_STATIC)/.built: web/package-lock.json $(wildcard web/src/*)
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	rm -rf $(WEB_STATIC)
+	mkdir -p $(WEB_STATIC)/leaflet
+	cp web/src/*.js web/src/*.css web/src/*.html $(WEB_STATIC)/
+	cp -r web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
+		web/node_modules/leaflet/dist/images $(WEB_STATIC)/leaflet/
+	touch $@
+
+# make install and make demo build the page when npm is there; without it the server says it was not built.
+web-if-npm:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory web; \
+	else echo "npm not found: the web page (/app) is not built; install Node.js and npm, then make web"; fi
 
 # The schemas of the STAC extensions that job results declare, for the offline tests (tools/stac_schemas.py).
 STAC_SCHEMAS := tests/.stac-schemas
@@ -53,7 +72,7 @@ conformance: install-test node-deps $(CONFORMANCE_VENV)/.installed
 demo: install
 	$(BIN)/openeo-gip demo --dir $(DEMO_DIR) $(if $(PORT),--port $(PORT))
 
-test: install-test node-deps stac-schemas lint
+test: install-test node-deps web stac-schemas lint
 	$(BIN)/pytest
 
 # The quick loop while editing: skips the tests marked slow (processes, servers, seconds each).
@@ -69,4 +88,4 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules $(STAC_SCHEMAS) $(CONFORMANCE_VENV) var-conformance
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules web/node_modules $(WEB_STATIC) $(STAC_SCHEMAS) $(CONFORMANCE_VENV) var-conformance

@@ -15,6 +15,7 @@ from openeo_gip.auth.login import current_user
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.runtime import build_services
+from openeo_gip.web import blueprint as web_blueprint
 from openeo_gip.workspace import hide_server_paths
 from openeo_gip.workspace.scratch import remove_abandoned_scratch
 
@@ -47,6 +48,7 @@ def create_app(config: Config, *, upgrade_db: bool = True) -> Flask:
     if services.jobs is not None:
         services.jobs.start()
     register_blueprints(app, config)
+    app.register_blueprint(web_blueprint)
     _register_error_handlers(app)
     _register_cors(app)
     return app
@@ -118,7 +120,9 @@ def _register_cors(app: Flask) -> None:
         # Authorization header, which a page can only send when it holds the token already.
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():
+            # The web page (openeo_gip.web) sets its own Content-Security-Policy, to run its scripts.
+            response.headers.setdefault(name, value)
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
             response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS

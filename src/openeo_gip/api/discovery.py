@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, redirect, request
 from flask.views import MethodView
 
 from openeo_gip import API_VERSION, STAC_VERSION, __version__
@@ -29,7 +29,8 @@ def implemented_endpoints() -> list[dict]:
     """Every openEO path and method this server has, read from the URL map so it cannot drift."""
     paths: dict[str, set[str]] = {}
     for rule in current_app.url_map.iter_rules():
-        # Blueprints named "internal..." serve signed downloads and map tiles, no openEO endpoints.
+        # Blueprints named "internal..." (signed downloads, map tiles, the web page, the administrator's
+        # view) serve no openEO endpoints.
         if rule.endpoint == "static" or rule.endpoint.startswith("internal"):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule).rstrip("/") or "/"
@@ -41,6 +42,9 @@ def implemented_endpoints() -> list[dict]:
 
 class Capabilities(MethodView):
     def get(self):
+        # A browser (asking for HTML before JSON) gets the web page; every API client the document.
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            return redirect("app/", code=303)
         server = services().config.server
         return jsonify(
             {
