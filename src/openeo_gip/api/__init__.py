@@ -4,6 +4,7 @@ from flask import Flask
 
 from openeo_gip.api import (
     account,
+    admin,
     collections,
     discovery,
     files,
@@ -22,5 +23,6 @@ def register_blueprints(app: Flask, config: Config) -> None:
         app.register_blueprint(module.blueprint)
     app.register_blueprint(jobs.download_blueprint)
     app.register_blueprint(services.tiles_blueprint)
+    app.register_blueprint(admin.blueprint)
     if config.auth.oidc_providers:
         app.register_blueprint(account.oidc_blueprint)

@@ -56,6 +56,22 @@ def list_jobs(db: Database, user_id: str, limit: int | None, offset: int) -> tup
         return list(session.scalars(query)), total
 
 
+def job_counts(db: Database) -> dict[str, dict[str, int]]:
+    """How many jobs each user has in each status, for the administrator's view."""
+    with db.session() as session:
+        query = select(Job.user_id, Job.status, func.count()).group_by(Job.user_id, Job.status)
+        counts: dict[str, dict[str, int]] = {}
+        for user_id, status, count in session.execute(query):
+            counts.setdefault(user_id, {})[status] = count
+        return counts
+
+
+def active_jobs(db: Database) -> list[Job]:
+    """Every user's queued and running jobs, oldest first."""
+    with db.session() as session:
+        return list(session.scalars(select(Job).where(Job.status.in_(ACTIVE)).order_by(Job.created, Job.id)))
+
+
 def create_job(db: Database, user_id: str, fields: dict[str, Any]) -> Job:
     with db.session() as session:
         job = Job(user_id=user_id, **fields)
