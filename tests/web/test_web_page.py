@@ -1,0 +1,132 @@
+"""The web page at /app in a real browser (Debian's chromium through Playwright) against a real server:
+logging in, a collection's map with its quick-look tiles, a batch job from start to its previewed result,
+files, the administrator's view, and the errors a user sees."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import Page, Response, expect
+
+from tests.conftest import PASSWORD, bearer_for
+from tests.support.browser import COLLECTION, log_in
+
+pytestmark = pytest.mark.slow
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def tile_responses(page: Page, part: str) -> list[Response]:
+    """Every answer to a tile request whose address contains ``part``, collected from now on."""
+    responses: list[Response] = []
+    page.on("response", lambda response: responses.append(response) if part in response.url else None)
+    return responses
+
+
+def assert_png_tiles(page: Page, responses: list[Response]) -> None:
+    # Leaflet marks an <img> tile loaded only when the browser decoded it.
+    expect(page.locator("img.leaflet-tile-loaded").first).to_be_visible(timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    assert responses, "no tile was requested"
+    for response in responses:
+        assert response.status == 200, response.url
+        assert response.headers["content-type"] == "image/png"
+        assert response.body().startswith(PNG_SIGNATURE)
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('img.leaflet-tile-loaded')].filter(i => i.naturalWidth === 256).length"
+    )
+    assert drawn >= 1
+
+
+def test_browsers_get_the_page_and_api_clients_the_capabilities(web_server):
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    to_page = requests.get(web_server.url + "/", headers={"Accept": browser_accept}, allow_redirects=False)
+    assert to_page.status_code == 303 and to_page.headers["Location"].endswith("app/")
+    for accept in ("application/json", "*/*", None):
+        capabilities = requests.get(web_server.url + "/", headers={"Accept": accept} if accept else {})
+        assert capabilities.status_code == 200 and capabilities.json()["api_version"] == "1.2.0"
+        assert capabilities.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        paths = [endpoint["path"] for endpoint in capabilities.json()["endpoints"]]
+        assert not [path for path in paths if path.startswith(("/app", "/admin"))]
+    page = requests.get(web_server.url + "/app", timeout=10)  # redirected to /app/
+    assert (
+        page.status_code == 200 and page.url.endswith("/app/") and "text/html" in page.headers["Content-Type"]
+    )
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    script = requests.get(web_server.url + "/app/static/app.js", timeout=10)
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    assert requests.get(web_server.url + "/app/static/../__init__.py", timeout=10).status_code == 404
+
+
+def test_a_wrong_password_is_refused_with_a_message(web_server, page):
+    log_in(page, web_server.url, "alice", "not the password")
+    expect(page.locator("#message")).to_contain_text("Login failed")
+    expect(page.locator("#login-form")).to_be_visible()
+    expect(page.locator("#nav-collections")).to_have_count(0)
+
+
+def test_a_collection_shows_its_extent_bands_and_quick_look_tiles(web_server, page):
+    log_in(page, web_server.url, "alice")
+    expect(page.locator("#who")).to_have_text("alice")
+    page.click(f"text={COLLECTION}")
+    expect(page.locator("#bands")).to_have_text("elevation")
+    expect(page.locator("path.leaflet-interactive")).to_have_count(1)  # the extent's outline
+    tiles = tile_responses(page, "/tiles/")
+    page.click("#quick-look")
+    expect(page.locator("#message")).to_contain_text("Quick look of DEM_DEMO")
+    assert_png_tiles(page, tiles)
+    services = requests.get(f"{web_server.url}/services", headers=bearer_for(web_server.url, "alice"))
+    assert [service["title"] for service in services.json()["services"]] == ["Quick look: DEM_DEMO elevation"]
+
+
+def test_a_batch_job_from_start_to_a_previewed_result(web_server, page):
+    log_in(page, web_server.url, "alice")
+    page.click(f"text={COLLECTION}")
+    page.click("#make-job")
+    expect(page).to_have_url(re.compile("#jobs$"))
+    job_link = page.locator("#jobs a", has_text="DEM_DEMO elevation as GeoTIFF")
+    expect(page.locator("#jobs .status")).to_have_text("created")
+    job_link.click()
+    previews = tile_responses(page, "/previews/")
+    page.click("#start-job")
+    expect(page.locator("#job-status")).to_have_text("finished", timeout=30_000)
+    expect(page.locator("#preview-note")).to_be_visible()
+    assert_png_tiles(page, previews)
+    expect(page.locator("#logs")).not_to_be_empty()
+    with page.expect_download() as download:
+        page.locator("a.download", has_text=".tif").first.click()
+    assert download.value.path().read_bytes()[:4] in (b"II*\x00", b"MM\x00*")  # a GeoTIFF
+
+
+def test_files_are_uploaded_listed_and_deleted(web_server, page, tmp_path):
+    upload = tmp_path / "points.geojson"
+    upload.write_text('{"type": "FeatureCollection", "features": []}')
+    log_in(page, web_server.url, "alice")
+    page.click("#nav-files")
+    page.set_input_files("#upload", str(upload))
+    page.click("#upload-button")
+    row = page.locator("#files tr", has_text="points.geojson")
+    expect(row).to_have_count(1)
+    row.locator("button", has_text="Delete").click()
+    expect(row).to_have_count(0)
+    listed = requests.get(f"{web_server.url}/files", headers=bearer_for(web_server.url, "alice")).json()
+    assert "points.geojson" not in [file["path"] for file in listed["files"]]
+
+
+def test_only_administrators_see_users_and_running_work(web_server, page):
+    alice = requests.get(f"{web_server.url}/admin/users", headers=bearer_for(web_server.url, "alice"))
+    assert alice.status_code == 403 and alice.json()["code"] == "PermissionsInsufficient"
+    assert requests.get(f"{web_server.url}/admin/jobs").status_code == 401
+    root = bearer_for(web_server.url, "root", PASSWORD)
+    users = requests.get(f"{web_server.url}/admin/users", headers=root).json()["users"]
+    assert [(user["name"], user["roles"]) for user in users] == [
+        ("alice", ["user"]),
+        ("root", ["user", "admin"]),
+    ]
+    assert requests.get(f"{web_server.url}/admin/jobs", headers=root).json() == {"jobs": []}
+    log_in(page, web_server.url, "root")
+    page.click("#nav-admin")
+    expect(page.locator("#admin-users tr", has_text="alice")).to_have_count(1)
+    expect(page.locator("#admin-jobs")).to_contain_text("Nothing queued or running")
