@@ -11,6 +11,7 @@ import numpy as np
 import openeo
 import pytest
 import requests
+import scipy
 import xarray as xr
 from openeo.rest import OpenEoApiError
 
@@ -183,6 +184,9 @@ def test_udf_runtimes_list_python_and_its_libraries(server):
     assert libraries["numpy"]["version"] == np.__version__
     assert libraries["xarray"]["version"] == xr.__version__
     assert "pandas" in libraries
+    # What UDFs of other openEO back-ends import is installed with the runtime.
+    assert libraries["openeo"]["version"] == openeo.__version__
+    assert libraries["scipy"]["version"] == scipy.__version__
 
 
 def test_the_udf_cannot_see_the_servers_environment(connection, s2, monkeypatch):

@@ -36,9 +36,10 @@ def udf_runtimes() -> dict:
         RUNTIME: {
             "title": f"Python {python_version()}",
             "description": (
-                "Python code defining apply_datacube(cube, context): it receives an xarray.DataArray and "
-                "returns one. Each piece of a cube runs in a separate process with limited CPU time, "
-                "memory and run time, without the server's settings or other users' data."
+                "Python code following the openEO UDF API (openeo.udf): apply_datacube(cube, context) "
+                "with an xarray.DataArray or XarrayDataCube, apply_timeseries(series, context), a function "
+                "of UdfData, apply_metadata. Each piece of a cube runs in a separate process with limited "
+                "CPU time, memory and run time, without the server's settings or other users' data."
             ),
             "type": "language",
             "default": python_version(),
