@@ -122,6 +122,22 @@ def test_index_rewritten_by_another_process_is_picked_up(server, config):
     assert _get(server, "/collections/NEW_DEM").json()["cube:dimensions"]["bands"]["values"] == ["elevation"]
 
 
+def test_the_collection_list_follows_a_rewritten_index(server, config):
+    """The list is served from a cache of serialised pages, which a new catalogue version replaces."""
+    first_page = _get(server, "/collections?limit=1").json()
+    before = [entry["id"] for entry in _get(server, "/collections").json()["collections"]]
+    assert "NEW_DEM" not in before
+    synthetic.write_dem(config.paths.data_root / "NEW_DEM.tif", size=16, seed=4)
+    refresh_index(config.paths.data_root, config.paths.system_files)
+    deadline, listed = time.monotonic() + 5, before
+    while "NEW_DEM" not in listed and time.monotonic() < deadline:
+        time.sleep(0.2)
+        listed = [entry["id"] for entry in _get(server, "/collections").json()["collections"]]
+    assert listed == sorted([*before, "NEW_DEM"])
+    # Another page of the same catalogue version is its own entry, not the whole list.
+    assert _get(server, "/collections?limit=1").json() == first_page
+
+
 def test_five_hundred_collections_are_listed_from_the_index(tmp_path, db_url):
     from openeo_gip.app import create_app
     from tests.support.live_server import LiveServer
