@@ -79,6 +79,13 @@ test: install-test node-deps web stac-schemas lint
 test-fast: install-test node-deps stac-schemas
 	$(BIN)/pytest -m "not slow"
 
+# The fuzz tests (tests/security/test_fuzz.py) with many random cases instead of make test's fixed few:
+# requests from the openEO API document and random process graphs against a real server.
+# `make fuzz FUZZ_EXAMPLES=20000` for a longer run.
+FUZZ_EXAMPLES ?= 2000
+fuzz: install-test
+	OPENEO_GIP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider -o timeout=0 tests/security/test_fuzz.py
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

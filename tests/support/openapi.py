@@ -24,8 +24,8 @@ def spec_dir() -> Path:
     pytest.skip(f"openEO specification not found: set {SPEC_ENV} or place it at ../shared/openeo-spec")
 
 
-@functools.cache
-def _openapi(base_url: str) -> OpenAPI:
+def api_document(base_url: str) -> dict:
+    """The official OpenAPI document as a dict, its servers replaced by ``base_url``."""
     document = yaml.safe_load((spec_dir() / "api" / "openapi.yaml").read_text(encoding="utf-8"))
     # The document names example hosts; the paths are matched against this test server instead.
     document["servers"] = [{"url": base_url}]
@@ -38,7 +38,12 @@ def _openapi(base_url: str) -> OpenAPI:
     # plain schema could ever pass; the evident intent is "any of".
     data_type = document["components"]["schemas"]["process_json_schema"]
     data_type["anyOf"] = data_type.pop("oneOf")
-    return OpenAPI.from_dict(document)
+    return document
+
+
+@functools.cache
+def _openapi(base_url: str) -> OpenAPI:
+    return OpenAPI.from_dict(api_document(base_url))
 
 
 def assert_valid_response(base_url: str, response: requests.Response) -> None:
