@@ -10,6 +10,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -81,3 +82,18 @@ def test_a_dying_server_takes_its_sandbox_along(sandbox):
         server.send_signal(signal.SIGKILL)
         server.wait()
     assert gone(seconds)
+
+
+def test_an_interpreter_without_the_openeo_udf_api_gets_no_sandbox(tmp_path):
+    """The child imports openeo.udf: an interpreter that lacks it is refused at the check, with the reason,
+    rather than failing every UDF later."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", venv], check=True)
+    [site_packages] = venv.glob("lib/python*/site-packages")
+    (site_packages / "openeo").mkdir()
+    (site_packages / "openeo" / "__init__.py").write_text("raise ImportError('no openeo here')\n")
+    server_packages = sysconfig.get_paths()["purelib"]
+    (site_packages / "server.pth").write_text(f"import site; site.addsitedir({server_packages!r})\n")
+    python = str(venv / "bin" / "python")
+    found = find_sandbox("bwrap", python, None, None)
+    assert isinstance(found, str) and "no openeo here" in found

@@ -33,8 +33,9 @@ _FOLDERS_OF_PYTHON = (
     "print(json.dumps([sys.prefix, sys.base_prefix, *sys.path, "
     "*u.find_spec('openeo_gip').submodule_search_locations]))"
 )
-# Run inside the sandbox at the check: the interpreter starts and finds the child's modules.
-_IMPORTS_OF_CHILD = "import openeo_gip.udf, pyseccomp"
+# Run inside the sandbox at the check: the interpreter starts and finds the child and what it imports
+# (pyseccomp, the openEO UDF API, xarray).
+_IMPORTS_OF_CHILD = "import openeo_gip.udf.child"
 
 
 @dataclass(frozen=True)
