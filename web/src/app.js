@@ -118,16 +118,19 @@ function loadProcess(id, band) {
   return { process_graph: { load: { process_id: "load_collection", arguments: args, result: true } } };
 }
 
-// The user's XYZ service showing one band of the collection, made the first time it is asked for.
-async function quickLookService(id, band) {
+// The user's XYZ service showing one band of the collection: made the first time it is asked for, its
+// colour range changed (PATCH) when the user asks for another one.
+async function quickLookService(id, band, configuration) {
   const title = `Quick look: ${id} ${band || ""}`.trim();
   const { services } = await get("/services");
-  let service = services.find((candidate) => candidate.title === title && candidate.type === "XYZ");
-  if (!service) {
-    await call("POST", "/services", {
-      json: { type: "XYZ", title, process: loadProcess(id, band), configuration: band ? { bands: [band] } : {} },
-    });
-    service = (await get("/services")).services.find((candidate) => candidate.title === title);
+  const found = services.find((candidate) => candidate.title === title && candidate.type === "XYZ");
+  if (!found) {
+    await call("POST", "/services", { json: { type: "XYZ", title, process: loadProcess(id, band), configuration } });
+    return (await get("/services")).services.find((candidate) => candidate.title === title);
+  }
+  const service = await get(`/services/${found.id}`);
+  if (JSON.stringify(service.configuration) !== JSON.stringify(configuration)) {
+    await call("PATCH", `/services/${found.id}`, { json: { configuration } });
   }
   return service;
 }
@@ -137,6 +140,15 @@ async function collectionView(id) {
   const bands = bandsOf(collection);
   const dates = datesOf(collection);
   const bandChoice = h("select", { id: "band" }, bands.map((band) => h("option", { value: band }, band)));
+  // Without a range each tile stretches its own values, and neighbouring tiles do not match.
+  const low = h("input", { id: "min", type: "number", step: "any", placeholder: "lowest value" });
+  const high = h("input", { id: "max", type: "number", step: "any", placeholder: "highest value" });
+  const address = h("p", { id: "service-url" });
+  const configuration = () => {
+    const chosen = bandChoice.value ? { bands: [bandChoice.value] } : {};
+    if (low.value !== "" && high.value !== "") Object.assign(chosen, { min: Number(low.value), max: Number(high.value) });
+    return chosen;
+  };
   const mapElement = h("div", { id: "map", class: "map" });
   show(
     h("h1", {}, collection.title || id),
@@ -144,11 +156,15 @@ async function collectionView(id) {
     h("dl", {}, h("dt", {}, "Bands"), h("dd", { id: "bands" }, bands.join(", ") || "none"),
       h("dt", {}, "Dates"), h("dd", { id: "dates" }, dates.map((date) => date.slice(0, 10)).join(", ") || "none")),
     h("div", { class: "actions" },
-      bands.length ? bandChoice : null,
+      bands.length ? bandChoice : null, h("label", { for: "min" }, "from"), low, h("label", { for: "max" }, "to"), high,
       button("Show quick look", async () => {
-        const service = await quickLookService(id, bandChoice.value);
-        showTiles(map, `${service.url}/{z}/{x}/{y}.png`);
+        const chosen = configuration();
+        const service = await quickLookService(id, bandChoice.value, chosen);
+        const template = `${service.url}/{z}/{x}/{y}.png`;
+        // Browsers keep tiles for a minute: a new range must not show the old range's tiles.
+        showTiles(map, `${template}?look=${encodeURIComponent(JSON.stringify(chosen))}`);
         say(`Quick look of ${id} from the XYZ service ${service.id}`, "info");
+        address.textContent = `The same tiles in QGIS (XYZ Tiles): ${template}`;
       }, { id: "quick-look" }),
       button("Make a batch job", async () => {
         const process = loadProcess(id, bandChoice.value);
@@ -163,6 +179,7 @@ async function collectionView(id) {
       }, { id: "make-job" }),
     ),
     mapElement,
+    address,
   );
   const map = createMap(mapElement);
   const bbox = collection.extent?.spatial?.bbox?.[0];
@@ -246,7 +263,7 @@ function showResults(document, element, map) {
   const preview = (document.links || []).find((link) => link.rel === "xyz");
   if (preview) {
     showTiles(map, preview.href);
-    element.append(h("p", { id: "preview-note" }, `Previewing ${preview.title || "the result"} on the map.`));
+    element.append(h("p", { id: "preview-note" }, `On the map: ${preview.title || "the result"}.`));
   }
 }
 
