@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var
 
-.PHONY: demo test test-fast lint format install install-test node-deps web web-if-npm stac-schemas conformance clean
+.PHONY: demo test test-fast lint format install install-test node-deps web web-if-npm screenshots stac-schemas conformance clean
 
 install: $(VENV)/.installed web-if-npm
 install-test: $(VENV)/.installed-test
@@ -44,6 +44,10 @@ $(WEB_STATIC)/.built: web/package-lock.json $(wildcard web/src/*)
 web-if-npm:
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory web; \
 	else echo "npm not found: the web page (/app) is not built; install Node.js and npm, then make web"; fi
+
+# docs/screenshots/*.png, taken by tools/screenshots.py in the browser of the tests (Debian's chromium).
+screenshots: install-test web
+	$(BIN)/python tools/screenshots.py docs/screenshots
 
 # The schemas of the STAC extensions that job results declare, for the offline tests (tools/stac_schemas.py).
 STAC_SCHEMAS := tests/.stac-schemas
