@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from openeo_gip.db.logs import LEVELS, level_rank
 from openeo_gip.errors import ApiError
+from openeo_gip.model.dates import rfc3339
 
 
 def services():
@@ -100,3 +103,42 @@ def page_links(path: str, limit: int | None, offset: int, total: int) -> list[di
     if offset > 0:
         links.append(link(public_url(f"{path}?limit={limit}&offset={max(offset - limit, 0)}"), "prev"))
     return links
+
+
+# Reads one page of a log: (after=, level=, limit=) -> (entries, whether more follow).
+LogReader = Callable[..., tuple[list, bool]]
+
+
+def logs_response(path: str, log_level: str, read: LogReader) -> Response:
+    """``GET {path}`` of a job's or a service's log: ``offset`` (the last entry's id) and ``level`` checked,
+    never below the owner's ``log_level``, one page and the link to the next."""
+    raw_offset = request.args.get("offset") or "0"
+    if not raw_offset.isdigit():
+        raise ApiError("ParameterInvalid", parameter="offset", reason="not the id of a log entry")
+    requested = request.args.get("level") or log_level
+    if requested not in LEVELS:
+        raise ApiError("ParameterInvalid", parameter="level", reason=f"use one of {', '.join(LEVELS)}")
+    level = max(requested, log_level, key=level_rank)
+    limit, _ = paging()
+    entries, more = read(after=int(raw_offset), level=level, limit=limit)
+    links = []
+    if more:
+        links.append(link(public_url(f"{path}?offset={entries[-1].id}&limit={limit}&level={level}"), "next"))
+    return jsonify({"level": level, "logs": [_log_entry(entry) for entry in entries], "links": links})
+
+
+def _log_entry(entry: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": str(entry.id),
+        "level": entry.level,
+        "message": entry.message,
+        "time": rfc3339(entry.time),
+    }
+    if entry.code:
+        document["code"] = entry.code
+    # Only a job's entries carry data and a path in the process graph.
+    if getattr(entry, "data", None) is not None:
+        document["data"] = entry.data
+    if getattr(entry, "path", None):
+        document["path"] = entry.path
+    return document

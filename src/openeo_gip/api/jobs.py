@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, jsonify, request, send_file
 from flask.views import MethodView
 
-from openeo_gip.api.common import json_body, link, page_links, paging, public_url, services
+from openeo_gip.api.common import json_body, link, logs_response, page_links, paging, public_url, services
 from openeo_gip.api.process_graphs import processes_of
 from openeo_gip.auth.login import bearer_auth, current_user
+from openeo_gip.db.logs import LEVELS
 from openeo_gip.db.models import Job, utcnow
 from openeo_gip.engine.execute import checked_graph
 from openeo_gip.errors import ApiError
@@ -20,11 +22,9 @@ from openeo_gip.jobs.links import item_of, linked_file, linked_job, verify
 from openeo_gip.jobs.stac import item_document, results_document
 from openeo_gip.jobs.store import (
     ACTIVE,
-    LEVELS,
     STARTABLE,
     create_job,
     delete_job,
-    level_rank,
     list_jobs,
     owned_job,
     read_logs,
@@ -230,36 +230,7 @@ class JobLogs(MethodView):
 
     def get(self, job_id: str):
         job = _owned(job_id)
-        raw_offset = request.args.get("offset") or "0"
-        if not raw_offset.isdigit():
-            raise ApiError("ParameterInvalid", parameter="offset", reason="not the id of a log entry")
-        requested = request.args.get("level") or job.log_level
-        if requested not in LEVELS:
-            raise ApiError("ParameterInvalid", parameter="level", reason=f"use one of {', '.join(LEVELS)}")
-        level = max(requested, job.log_level, key=level_rank)
-        limit, _ = paging()
-        entries, more = read_logs(services().db, job.id, after=int(raw_offset), level=level, limit=limit)
-        links = []
-        if more:
-            href = public_url(f"/jobs/{job.id}/logs?offset={entries[-1].id}&limit={limit}&level={level}")
-            links.append(link(href, "next"))
-        return jsonify({"level": level, "logs": [_log_entry(entry) for entry in entries], "links": links})
-
-
-def _log_entry(entry) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "id": str(entry.id),
-        "level": entry.level,
-        "message": entry.message,
-        "time": rfc3339(entry.time),
-    }
-    if entry.code:
-        document["code"] = entry.code
-    if entry.data is not None:
-        document["data"] = entry.data
-    if entry.path:
-        document["path"] = entry.path
-    return document
+        return logs_response(f"/jobs/{job.id}/logs", job.log_level, partial(read_logs, services().db, job.id))
 
 
 class Download(MethodView):

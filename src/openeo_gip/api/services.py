@@ -7,14 +7,16 @@ Drawing tiles is ``openeo_gip.services``'s; this module only speaks HTTP.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.views import MethodView
 
-from openeo_gip.api.common import json_body, link, page_links, paging, public_url, services
+from openeo_gip.api.common import json_body, logs_response, page_links, paging, public_url, services
 from openeo_gip.api.process_graphs import processes_of
 from openeo_gip.auth.login import bearer_auth, current_user
+from openeo_gip.db.logs import LEVELS
 from openeo_gip.db.models import Service
 from openeo_gip.db.services import (
     create_service,
@@ -28,7 +30,6 @@ from openeo_gip.db.services import (
 from openeo_gip.engine.execute import checked_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs.previews import previewed_file
-from openeo_gip.jobs.store import LEVELS, level_rank
 from openeo_gip.model.dates import rfc3339
 from openeo_gip.services.draw import file_tile, service_tile
 from openeo_gip.services.tiles import Tile, tile_or_none
@@ -168,30 +169,11 @@ class ServiceLogs(MethodView):
 
     def get(self, service_id: str):
         service = _owned(service_id)
-        raw_offset = request.args.get("offset") or "0"
-        if not raw_offset.isdigit():
-            raise ApiError("ParameterInvalid", parameter="offset", reason="not the id of a log entry")
-        requested = request.args.get("level") or service.log_level
-        if requested not in LEVELS:
-            raise ApiError("ParameterInvalid", parameter="level", reason=f"use one of {', '.join(LEVELS)}")
-        level = max(requested, service.log_level, key=level_rank)
-        limit, _ = paging()
-        levels = LEVELS[level_rank(level) :]
-        entries, more = read_service_logs(
-            services().db, service.id, after=int(raw_offset), levels=levels, limit=limit
+        return logs_response(
+            f"/services/{service.id}/logs",
+            service.log_level,
+            partial(read_service_logs, services().db, service.id),
         )
-        links = []
-        if more:
-            href = public_url(
-                f"/services/{service.id}/logs?offset={entries[-1].id}&limit={limit}&level={level}"
-            )
-            links.append(link(href, "next"))
-        logs = [
-            {"id": str(entry.id), "level": entry.level, "message": entry.message, "time": rfc3339(entry.time)}
-            | ({"code": entry.code} if entry.code else {})
-            for entry in entries
-        ]
-        return jsonify({"level": level, "logs": logs, "links": links})
 
 
 def _serving(secret: str) -> Service:

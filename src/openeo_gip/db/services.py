@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from openeo_gip.db.database import Database
+from openeo_gip.db.logs import read_log_page
 from openeo_gip.db.models import Service, ServiceLog
 
 log = logging.getLogger(__name__)
@@ -88,18 +89,9 @@ def write_service_log(db: Database, service_id: str, level: str, message: str, c
 
 
 def read_service_logs(
-    db: Database, service_id: str, *, after: int, levels: tuple[str, ...], limit: int | None
+    db: Database, service_id: str, *, after: int, level: str, limit: int | None
 ) -> tuple[list[ServiceLog], bool]:
-    """Entries after id ``after`` of one of ``levels``; and whether more follow this page."""
-    with db.session() as session:
-        query = (
-            select(ServiceLog)
-            .where(ServiceLog.service_id == service_id, ServiceLog.id > after, ServiceLog.level.in_(levels))
-            .order_by(ServiceLog.id)
-        )
-        if limit:
-            query = query.limit(limit + 1)
-        entries = list(session.scalars(query))
-    if limit and len(entries) > limit:
-        return entries[:limit], True
-    return entries, False
+    """Entries after id ``after`` at ``level`` or more severe; and whether more follow this page."""
+    return read_log_page(
+        db, ServiceLog, ServiceLog.service_id == service_id, after=after, level=level, limit=limit
+    )

@@ -15,20 +15,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from openeo_gip.db import Database
+from openeo_gip.db.logs import level_rank, read_log_page
 from openeo_gip.db.models import Job, JobLog, utcnow
 from openeo_gip.errors import ApiError
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("debug", "info", "warning", "error")
 # Statuses in which a job's definition is being used and must not change.
 ACTIVE = ("queued", "running")
 # Statuses a job can be started (again) from.
 STARTABLE = ("created", "finished", "error", "canceled")
-
-
-def level_rank(level: str) -> int:
-    return LEVELS.index(level) if level in LEVELS else 0
 
 
 def owned_job(db: Database, job_id: str, user_id: str) -> Job:
@@ -158,19 +154,7 @@ def read_logs(
     db: Database, job_id: str, *, after: int, level: str, limit: int | None
 ) -> tuple[list[JobLog], bool]:
     """Entries after id ``after`` at ``level`` or more severe; and whether more follow this page."""
-    wanted = LEVELS[level_rank(level) :]
-    with db.session() as session:
-        query = (
-            select(JobLog)
-            .where(JobLog.job_id == job_id, JobLog.id > after, JobLog.level.in_(wanted))
-            .order_by(JobLog.id)
-        )
-        if limit:
-            query = query.limit(limit + 1)
-        entries = list(session.scalars(query))
-    if limit and len(entries) > limit:
-        return entries[:limit], True
-    return entries, False
+    return read_log_page(db, JobLog, JobLog.job_id == job_id, after=after, level=level, limit=limit)
 
 
 class JobLogger(logging.LoggerAdapter):
