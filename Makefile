@@ -37,7 +37,7 @@ $(WEB_STATIC)/.built: web/package-lock.json $(wildcard web/src/*)
 	mkdir -p $(WEB_STATIC)/leaflet
 	cp web/src/*.js web/src/*.css web/src/*.html $(WEB_STATIC)/
 	cp -r web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
-		web/node_modules/leaflet/dist/images $(WEB_STATIC)/leaflet/
+		web/node_modules/leaflet/dist/images web/node_modules/leaflet/LICENSE $(WEB_STATIC)/leaflet/
 	touch $@
 
 # make install and make demo build the page when npm is there; without it the server says it was not built.

@@ -10,6 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, Response, expect
 
+import openeo_gip.web
 from tests.conftest import PASSWORD, bearer_for
 from tests.support.browser import COLLECTION, log_in
 
@@ -143,3 +144,26 @@ def test_only_administrators_see_users_and_running_work(web_server, page):
     page.click("#nav-admin")
     expect(page.locator("#admin-users tr", has_text="alice")).to_have_count(1)
     expect(page.locator("#admin-jobs")).to_contain_text("Nothing queued or running")
+
+
+def test_user_defined_processes_are_listed_and_deleted(web_server, page):
+    alice = bearer_for(web_server.url, "alice")
+    graph = {"add": {"process_id": "add", "arguments": {"x": 1, "y": 2}, "result": True}}
+    body = {"process_graph": graph, "summary": "1 + 2"}
+    stored = requests.put(f"{web_server.url}/process_graphs/three", json=body, headers=alice)
+    assert stored.status_code == 200
+    log_in(page, web_server.url, "alice")
+    page.click("#nav-processes")
+    row = page.locator("#processes tr", has_text="three")
+    expect(row).to_contain_text("1 + 2")
+    row.locator("button", has_text="Delete").click()
+    expect(page.locator("#processes")).to_contain_text("No user-defined processes")
+    assert requests.get(f"{web_server.url}/process_graphs/three", headers=alice).status_code == 404
+
+
+def test_without_a_build_the_page_says_how_to_build_it(web_server, monkeypatch, tmp_path):
+    monkeypatch.setattr(openeo_gip.web, "STATIC", tmp_path)  # what a server installed without npm has
+    page = requests.get(f"{web_server.url}/app/", timeout=10)
+    assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
+    assert "make web" in page.text
+    assert requests.get(f"{web_server.url}/", headers={"Accept": "application/json"}).json()["api_version"]
