@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.warp import Resampling, reproject
 
 from openeo_gip.raster.gdal_open import open_coarser, open_raster
-from openeo_gip.services.tiles import TILE_SIZE, WEB_MERCATOR, Tile, pixels_per_tile_pixel
+from openeo_gip.services.tiles import TILE_SIZE, Tile, pixels_per_tile_pixel, warp_onto
 
 
 def file_tile_values(path: Path, tile: Tile) -> np.ndarray:
@@ -22,15 +21,4 @@ def file_tile_values(path: Path, tile: Tile) -> np.ndarray:
         factor = pixels_per_tile_pixel(tile, full.crs.to_string(), full.res)
     with open_coarser(path, 1, factor) as source:  # a low zoom level reads an overview
         indexes = [1, 2, 3] if source.count == 3 else [1]
-        target = np.full((len(indexes), TILE_SIZE, TILE_SIZE), np.nan, dtype=np.float32)
-        reproject(
-            source=rasterio.band(source, indexes),
-            destination=target,
-            src_nodata=source.nodata,
-            dst_transform=tile.transform(TILE_SIZE),
-            dst_crs=WEB_MERCATOR,
-            dst_nodata=np.nan,
-            resampling=Resampling.nearest,
-            tolerance=0,  # exact, as for services (layer.py): the same file gives the same tiles
-        )
-        return target
+        return warp_onto(tile, rasterio.band(source, indexes), len(indexes), src_nodata=source.nodata)

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pyproj
 import xarray as xr
-from rasterio.warp import Resampling, reproject
 
 from openeo_gip.engine.execute import run_process
 from openeo_gip.errors import ApiError
@@ -26,7 +25,7 @@ from openeo_gip.model.values import ArrayView, ProcessContext, SaveRequest
 from openeo_gip.processes.cube.geometry import bbox_in_crs
 from openeo_gip.raster.records import Grid
 from openeo_gip.results.pipeline import check_size, planned_results
-from openeo_gip.services.tiles import TILE_SIZE, WEB_MERCATOR, Tile, pixels_per_tile_pixel
+from openeo_gip.services.tiles import WEB_MERCATOR, Tile, pixels_per_tile_pixel, warp_onto
 
 # openEO dimensions a tile can draw; any other must be reduced by the process.
 _DRAWN = ("t", "bands", "y", "x")
@@ -172,20 +171,7 @@ def _onto_tile(cube: xr.DataArray, tile: Tile) -> np.ndarray:
     values = cube.transpose(*dims).values.astype(np.float32)
     if "t" in cube.dims:
         values = _latest_valid(values)
-    target = np.full((values.shape[0], TILE_SIZE, TILE_SIZE), np.nan, dtype=np.float32)
-    reproject(
-        source=values,
-        destination=target,
-        src_transform=transform,
-        src_crs=crs,
-        src_nodata=np.nan,
-        dst_transform=tile.transform(TILE_SIZE),
-        dst_crs=WEB_MERCATOR,
-        dst_nodata=np.nan,
-        resampling=Resampling.nearest,
-        tolerance=0,  # exact: a pixel is the one under its centre, as for job results (job_preview.py)
-    )
-    return target
+    return warp_onto(tile, values, values.shape[0], src_transform=transform, src_crs=crs, src_nodata=np.nan)
 
 
 def _latest_valid(values: np.ndarray) -> np.ndarray:

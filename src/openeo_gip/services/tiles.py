@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pyproj
 from affine import Affine
+from rasterio.warp import Resampling, reproject
 
 WEB_MERCATOR = "EPSG:3857"
 # Half the width of the world in Web Mercator metres: the grid spans [-EDGE, EDGE] on both axes.
@@ -52,3 +54,22 @@ def pixels_per_tile_pixel(tile: Tile, crs: str, resolution: tuple[float, float])
     west, south, east, north = to_data.transform_bounds(*tile.bounds, densify_pts=21)
     pixels = min((east - west) / resolution[0], (north - south) / resolution[1]) / TILE_SIZE
     return pixels if math.isfinite(pixels) and pixels >= 1 else 1.0
+
+
+def warp_onto(tile: Tile, source: object, bands: int, **source_grid: object) -> np.ndarray:
+    """``(bands, 256, 256)`` float32 values of ``source`` (an array or ``rasterio.band``, placed by
+    ``source_grid``: ``src_transform``, ``src_crs``, ``src_nodata``) on ``tile``'s grid, NaN where it has
+    none. Nearest neighbour and exact (tolerance 0): a pixel is the one under its centre, so the same data
+    gives the same tiles from a service and from a job result."""
+    target = np.full((bands, TILE_SIZE, TILE_SIZE), np.nan, dtype=np.float32)
+    reproject(
+        source=source,
+        destination=target,
+        dst_transform=tile.transform(TILE_SIZE),
+        dst_crs=WEB_MERCATOR,
+        dst_nodata=np.nan,
+        resampling=Resampling.nearest,
+        tolerance=0,
+        **source_grid,
+    )
+    return target
