@@ -22,6 +22,19 @@ from openeo_gip.config import DaskConfig
 log = logging.getLogger(__name__)
 
 
+# Timers of the local cluster that wake the server's event loop while it is idle (2.8 % of a core with
+# distributed's defaults; 0.4-0.5 % with these): the check for a blocked loop ran every 20 ms, the worker's
+# profiler sampled every thread's stack every 10 ms (holding the GIL, also while computing; nothing reads
+# the profiles without a dashboard), the system monitor read psutil every 0.5 s and the memory monitor
+# every 0.1 s (spilling above the spill fraction now reacts within 0.5 s).
+_QUIET = {
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
+
+
 class DaskCluster:
     def __init__(self, config: DaskConfig):
         self._config = config
@@ -58,7 +71,7 @@ class DaskCluster:
         # limit: it must not pause (it would never resume, and every request would hang) nor try to
         # terminate itself. It still spills its results to disk above the limit's spill fraction.
         in_process = {"distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": False}
-        with dask.config.set(in_process):
+        with dask.config.set({**in_process, **_QUIET}):
             if config.dashboard_address:
                 self._cluster = LocalCluster(dashboard_address=config.dashboard_address, **options)
                 # The workers' metrics pages, which the dashboard does not need, listen on all interfaces.
