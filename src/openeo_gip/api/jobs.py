@@ -10,11 +10,10 @@ from flask import Blueprint, jsonify, request, send_file
 from flask.views import MethodView
 
 from openeo_gip.api.common import json_body, link, logs_response, page_links, paging, public_url, services
-from openeo_gip.api.process_graphs import processes_of
+from openeo_gip.api.process_graphs import check_process, processes_of
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.db.logs import LEVELS
 from openeo_gip.db.models import Job, utcnow
-from openeo_gip.engine.execute import checked_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.estimate import estimate, refuse_oversized
@@ -87,7 +86,7 @@ def _fields(body: Any, *, creating: bool) -> dict[str, Any]:
         if name == "log_level" and value not in LEVELS:
             raise ApiError("RequestBodyInvalid", reason=f"'log_level' must be one of {', '.join(LEVELS)}")
         if name == "process":
-            _check_process(value)
+            check_process(value)
         fields[name] = value
     if creating:
         fields["extra"] = {key: value for key, value in body.items() if key not in _EDITABLE}
@@ -96,13 +95,6 @@ def _fields(body: Any, *, creating: bool) -> dict[str, Any]:
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_process(process: Any) -> None:
-    if not isinstance(process, dict) or "process_graph" not in process:
-        raise ApiError("ProcessGraphMissing")
-    user = current_user()
-    checked_graph(process, services=services(), user=user, processes=processes_of(user))
 
 
 def _owned(job_id: str) -> Job:

@@ -19,7 +19,7 @@ from openeo_gip.db.process_graphs import (
     put_process,
 )
 from openeo_gip.engine.definitions import Processes
-from openeo_gip.engine.execute import validation_errors
+from openeo_gip.engine.execute import checked_graph, validation_errors
 from openeo_gip.errors import ApiError
 
 blueprint = Blueprint("process_graphs", __name__)
@@ -33,6 +33,18 @@ def processes_of(user: Any) -> Processes:
     """The processes ``user``'s graphs may call: the predefined ones, their own (none without a user) and
     public ones of others, named by this server's canonical addresses."""
     return services().processes_for(getattr(user, "id", None), public_url())
+
+
+def check_process(process: Any, parameters: dict[str, Any] | None = None) -> None:
+    """The ``process`` of a job or service the current user creates or changes: ``ProcessGraphMissing``
+    without a graph, the first validation error as an ``ApiError``. ``parameters``: what its graph may
+    name besides its own (a service's tile parameters)."""
+    if not isinstance(process, dict) or "process_graph" not in process:
+        raise ApiError("ProcessGraphMissing")
+    user = current_user()
+    checked_graph(
+        process, services=services(), user=user, processes=processes_of(user), parameters=parameters
+    )
 
 
 def _with_canonical_link(document: dict, owner: str) -> dict:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.views import MethodView
 
 from openeo_gip.api.common import json_body, logs_response, page_links, paging, public_url, services
-from openeo_gip.api.process_graphs import processes_of
+from openeo_gip.api.process_graphs import check_process
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.db.logs import LEVELS
 from openeo_gip.db.models import Service
@@ -27,7 +27,6 @@ from openeo_gip.db.services import (
     service_by_secret,
     update_service,
 )
-from openeo_gip.engine.execute import checked_graph
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs.previews import previewed_file
 from openeo_gip.model.dates import rfc3339
@@ -95,21 +94,11 @@ def _fields(body: Any, *, creating: bool) -> dict[str, Any]:
         if name == "configuration":
             value = checked_configuration(value)
         if name == "process":
-            _check_process(value)
+            check_process(value, {parameter["name"]: None for parameter in PROCESS_PARAMETERS})
         fields[name] = value
     if creating:
         fields["type"] = service_type(body.get("type"))
     return fields
-
-
-def _check_process(process: Any) -> None:
-    if not isinstance(process, dict) or "process_graph" not in process:
-        raise ApiError("ProcessGraphMissing")
-    user = current_user()
-    parameters = {parameter["name"]: None for parameter in PROCESS_PARAMETERS}
-    checked_graph(
-        process, services=services(), user=user, processes=processes_of(user), parameters=parameters
-    )
 
 
 def _owned(service_id: str) -> Service:
