@@ -33,9 +33,10 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-def web_app(folder: Path) -> Flask:
-    """An app on a 64 x 64 elevation model, with the accounts alice (a user) and root (an administrator)."""
-    config = make_config(folder, f"sqlite:///{folder / 'openeo-gip.db'}")
+def web_app(folder: Path, **sections) -> Flask:
+    """An app on a 64 x 64 elevation model, with the accounts alice (a user) and root (an administrator);
+    ``sections`` override the configuration as in ``make_config``."""
+    config = make_config(folder, f"sqlite:///{folder / 'openeo-gip.db'}", **sections)
     synthetic.write_dem(config.paths.data_root / f"{COLLECTION}.tif", size=64)
     app = create_app(config)
     with app.extensions["openeo_gip"].db.session() as session:
@@ -46,7 +47,8 @@ def web_app(folder: Path) -> Flask:
 
 def close_app(app: Flask) -> None:
     services = app.extensions["openeo_gip"]
-    services.jobs.stop()
+    if services.jobs is not None:  # None: jobs were left to workers
+        services.jobs.stop()
     services.cluster.close()
     services.db.dispose()
 

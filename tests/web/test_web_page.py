@@ -1,6 +1,6 @@
 """The web page at /app in a real browser (Debian's chromium through Playwright) against a real server:
 logging in, a collection's map with its quick-look tiles, a batch job from start to its previewed result,
-files, the administrator's view, and the errors a user sees."""
+files, user-defined processes, the administrator's view, and the errors a user sees."""
 
 from __future__ import annotations
 
@@ -12,11 +12,21 @@ from playwright.sync_api import Page, Response, expect
 
 import openeo_gip.web
 from tests.conftest import PASSWORD, bearer_for
-from tests.support.browser import COLLECTION, log_in
+from tests.support.browser import COLLECTION, close_app, log_in, web_app
+from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LOAD_DEM = {
+    "process_id": "load_collection",
+    "arguments": {"id": COLLECTION, "spatial_extent": None, "temporal_extent": None},
+}
+SAVE_GTIFF = {
+    "process_id": "save_result",
+    "arguments": {"data": {"from_node": "load"}, "format": "GTiff"},
+    "result": True,
+}
 # The tiles of the layer the page draws data in (map.js gives it this class).
 TILES = "[...document.querySelectorAll('.data-tiles img.leaflet-tile')]"
 
@@ -129,21 +139,40 @@ def test_files_are_uploaded_listed_and_deleted(web_server, page, tmp_path):
     assert "points.geojson" not in [file["path"] for file in listed["files"]]
 
 
-def test_only_administrators_see_users_and_running_work(web_server, page):
-    alice = requests.get(f"{web_server.url}/admin/users", headers=bearer_for(web_server.url, "alice"))
-    assert alice.status_code == 403 and alice.json()["code"] == "PermissionsInsufficient"
-    assert requests.get(f"{web_server.url}/admin/jobs").status_code == 401
-    root = bearer_for(web_server.url, "root", PASSWORD)
-    users = requests.get(f"{web_server.url}/admin/users", headers=root).json()["users"]
-    assert [(user["name"], user["roles"]) for user in users] == [
-        ("alice", ["user"]),
-        ("root", ["user", "admin"]),
-    ]
-    assert requests.get(f"{web_server.url}/admin/jobs", headers=root).json() == {"jobs": []}
-    log_in(page, web_server.url, "root")
-    page.click("#nav-admin")
-    expect(page.locator("#admin-users tr", has_text="alice")).to_have_count(1)
-    expect(page.locator("#admin-jobs")).to_contain_text("Nothing queued or running")
+def test_only_administrators_see_users_and_running_work(page, tmp_path):
+    # A server that runs no jobs itself (they wait for `openeo-gip worker`), so a started job stays queued.
+    app = web_app(tmp_path, jobs={"runner_threads": 0})
+    try:
+        with LiveServer(app) as server:
+            alice = bearer_for(server.url, "alice")
+            refused = requests.get(f"{server.url}/admin/users", headers=alice)
+            assert refused.status_code == 403 and refused.json()["code"] == "PermissionsInsufficient"
+            assert requests.get(f"{server.url}/admin/jobs").status_code == 401
+            process = {"process_graph": {"load": LOAD_DEM, "save": SAVE_GTIFF}}
+            created = requests.post(
+                f"{server.url}/jobs", json={"title": "waiting", "process": process}, headers=alice
+            )
+            assert created.status_code == 201, created.text
+            job_id = created.headers["OpenEO-Identifier"]
+            assert requests.post(f"{server.url}/jobs/{job_id}/results", headers=alice).status_code == 202
+
+            root = bearer_for(server.url, "root", PASSWORD)
+            users = requests.get(f"{server.url}/admin/users", headers=root).json()["users"]
+            assert {user["name"]: (user["roles"], user["jobs"]) for user in users} == {
+                "alice": (["user"], {"queued": 1}),
+                "root": (["user", "admin"], {}),
+            }
+            active = requests.get(f"{server.url}/admin/jobs", headers=root).json()["jobs"]
+            assert [(job["id"], job["user"], job["status"]) for job in active] == [
+                (job_id, "alice", "queued")
+            ]
+
+            log_in(page, server.url, "root")
+            page.click("#nav-admin")
+            expect(page.locator("#admin-users tr", has_text="alice")).to_contain_text("queued: 1")
+            expect(page.locator("#admin-jobs tr", has_text="waiting")).to_contain_text("queued")
+    finally:
+        close_app(app)
 
 
 def test_user_defined_processes_are_listed_and_deleted(web_server, page):
