@@ -67,12 +67,11 @@ async function loginView() {
 }
 
 async function oidcNote() {
-  let providers = [];
-  try {
-    providers = (await get("/credentials/oidc")).providers;
-  } catch {
+  const { endpoints } = await get("/");
+  if (!endpoints.some((endpoint) => endpoint.path === "/credentials/oidc")) {
     return h("p", {}, "This server has no OpenID Connect providers: log in with the account its administrator made.");
   }
+  const { providers } = await get("/credentials/oidc");
   return h(
     "section",
     { id: "oidc" },
@@ -94,10 +93,17 @@ async function collectionsView() {
       collections.map((collection) => [
         h("a", { href: `#collections/${encodeURIComponent(collection.id)}` }, collection.id),
         collection.title || "",
-        (collection.extent?.temporal?.interval?.[0] || []).map((date) => (date || "..").slice(0, 10)).join(" to "),
+        period(collection),
       ]),
     ),
   );
+}
+
+// "2023-01-05 to 2023-12-01" from the temporal extent; nothing for data without dates.
+function period(collection) {
+  const [start, end] = collection.extent?.temporal?.interval?.[0] || [];
+  if (!start && !end) return "";
+  return `${(start || "..").slice(0, 10)} to ${(end || "..").slice(0, 10)}`;
 }
 
 function bandsOf(collection) {
