@@ -196,3 +196,16 @@ def test_without_a_build_the_page_says_how_to_build_it(web_server, monkeypatch, 
     assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
     assert "make web" in page.text
     assert requests.get(f"{web_server.url}/", headers={"Accept": "application/json"}).json()["api_version"]
+
+
+def test_the_login_page_lists_the_configured_openid_providers(page, tmp_path):
+    provider = {"id": "uni", "issuer": "https://login.example.org", "title": "University login"}
+    app = web_app(tmp_path, auth={"oidc_providers": [provider]})
+    try:
+        with LiveServer(app) as server:
+            page.goto(server.url + "/", wait_until="domcontentloaded")
+            link = page.locator("#oidc a", has_text="University login")
+            expect(link).to_have_attribute("href", "https://login.example.org")
+            expect(page.locator("#oidc")).to_contain_text("authenticate_oidc()")
+    finally:
+        close_app(app)
