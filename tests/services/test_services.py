@@ -22,6 +22,7 @@ from rasterio.enums import Resampling
 from rasterio.io import MemoryFile
 
 from openeo_gip.demodata import synthetic
+from openeo_gip.services.render import colour_table
 from tests.conftest import PASSWORD, add_user, bearer_for, make_config
 from tests.support.openapi import assert_valid_response
 
@@ -380,13 +381,22 @@ def test_js_client_creates_lists_and_changes_a_service(server, alice, dem):
     assert tile.status_code == 200 and decode(tile.content)[3].any()
 
 
-def test_a_finished_job_links_map_tiles_of_its_geotiff(server, connection, dem):
-    job = connection.load_collection(COLLECTION).save_result("GTiff").create_job(title="preview")
+def _run_to_the_end(job) -> None:
     job.start()
     deadline = time.monotonic() + 60
     while job.status() not in ("finished", "error", "canceled") and time.monotonic() < deadline:
         time.sleep(0.3)
     assert job.status() == "finished"
+
+
+def _preview_template(server, job, headers) -> str:
+    results = requests.get(f"{server.url}/jobs/{job.job_id}/results", headers=headers, timeout=30)
+    return next(link["href"] for link in results.json()["links"] if link["rel"] == "xyz")
+
+
+def test_a_finished_job_links_map_tiles_of_its_geotiff(server, connection, dem):
+    job = connection.load_collection(COLLECTION).save_result("GTiff").create_job(title="preview")
+    _run_to_the_end(job)
     headers = {"Authorization": connection.auth.bearer and f"Bearer {connection.auth.bearer}"}
     results = requests.get(f"{server.url}/jobs/{job.job_id}/results", headers=headers, timeout=30)
     assert_valid_response(server.url, results)
@@ -405,6 +415,34 @@ def test_a_finished_job_links_map_tiles_of_its_geotiff(server, connection, dem):
     assert (decode(preview.content) == drawn).all() and drawn[3].any() and not drawn[3].all()
     forged = template.replace("/previews/", "/previews/x").format(z=z, x=x, y=y)
     assert_openeo_error(requests.get(forged, timeout=30), 403, "LinkInvalid")
+
+
+def test_a_rerun_job_previews_its_new_result_not_the_cached_tiles_of_the_old(server, connection, dem):
+    job = connection.load_collection(COLLECTION).save_result("GTiff").create_job(title="rerun")
+    _run_to_the_end(job)
+    headers = {"Authorization": f"Bearer {connection.auth.bearer}"}
+    z, x, y = centre_tile(dem)
+    before = decode(
+        requests.get(_preview_template(server, job, headers).format(z=z, x=x, y=y), timeout=60).content
+    )
+    # The same job again, its result file rewritten with the values upside down.
+    negated = connection.load_collection(COLLECTION).apply(lambda value: value * -1).save_result("GTiff")
+    patch = {"process": {"process_graph": negated.flat_graph()}}
+    assert requests.patch(f"{server.url}/jobs/{job.job_id}", json=patch, headers=headers, timeout=30).ok
+    _run_to_the_end(job)
+
+    after = decode(
+        requests.get(_preview_template(server, job, headers).format(z=z, x=x, y=y), timeout=60).content
+    )
+
+    shown = before[3] > 0
+    assert shown.any() and ((after[3] > 0) == shown).all()
+    # Each tile stretches from its smallest to its largest value: negated values take the colours of the
+    # ramp in reverse.
+    ramp = {tuple(colour): index for index, colour in enumerate(colour_table("viridis").tolist())}
+    steps_before = np.array([ramp[tuple(colour)] for colour in before[:3, shown].T.tolist()])
+    steps_after = np.array([ramp[tuple(colour)] for colour in after[:3, shown].T.tolist()])
+    assert np.abs(steps_before + steps_after - 255).max() <= 1 and steps_before.std() > 10
 
 
 def test_three_bands_are_red_green_blue_of_each_pixels_latest_date(server, config, alice):

@@ -4,6 +4,7 @@ then rendered (``render.py``) and kept in the cache. What the tile views call.""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from openeo_gip.db.accounts import get_user
@@ -43,9 +44,10 @@ def service_tile(services: Any, service: Service, tile: Tile) -> bytes:
     return picture
 
 
-def file_tile(services: Any, path: Any, tile: Tile) -> bytes:
-    """The PNG of ``tile`` of a finished result file (cached by its path)."""
-    key = (str(path), 0, tile.z, tile.x, tile.y)
+def file_tile(services: Any, path: Path, tile: Tile) -> bytes:
+    """The PNG of ``tile`` of a finished result file, cached by its path and time of writing (a job run
+    again rewrites its files at the same paths)."""
+    key = (str(path), path.stat().st_mtime_ns, tile.z, tile.x, tile.y)
     cached = services.tiles.get(key)
     if cached is None:
         cached = render_png(file_tile_values(path, tile), Style())
