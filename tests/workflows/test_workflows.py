@@ -18,6 +18,7 @@ from openeo.rest.datacube import THIS
 
 from openeo_gip.demodata import synthetic
 from tests.conftest import bearer_for, make_config
+from tests.support.python_client_scenarios import SCALED_NDVI
 from tests.support.results import all_nan_is_fine, read_netcdf, read_tif, source
 
 # Two dates in January, one in February and one in March: a monthly aggregation has something to merge.
@@ -147,31 +148,9 @@ def test_spatial_and_temporal_extents_select_a_window(connection, s2):
 
 
 def test_stored_user_defined_process_with_a_parameter(connection, s2):
-    scaled_ndvi = {
-        "ndvi": {
-            "process_id": "ndvi",
-            "arguments": {"data": {"from_parameter": "data"}, "nir": "B08", "red": "B04"},
-        },
-        "scale": {
-            "process_id": "apply",
-            "arguments": {
-                "data": {"from_node": "ndvi"},
-                "process": {
-                    "process_graph": {
-                        "times": {
-                            "process_id": "multiply",
-                            "arguments": {"x": {"from_parameter": "x"}, "y": {"from_parameter": "factor"}},
-                            "result": True,
-                        }
-                    }
-                },
-            },
-            "result": True,
-        },
-    }
     connection.save_user_defined_process(
         "scaled_ndvi",
-        scaled_ndvi,
+        SCALED_NDVI,
         parameters=[
             Parameter.raster_cube("data"),
             Parameter.number("factor", description="multiplier", default=1),
