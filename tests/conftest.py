@@ -10,6 +10,7 @@ from pathlib import Path
 import openeo
 import pytest
 import requests
+from flask import Flask
 
 from openeo_gip.app import create_app
 from openeo_gip.auth.passwords import hash_password
@@ -92,8 +93,13 @@ def config(tmp_path, db_url) -> Config:
 def app(config):
     app = create_app(config)
     yield app
+    close_app(app)
+
+
+def close_app(app: Flask) -> None:
+    """Stop what ``create_app`` started: the job runner (if any), the cluster, the database's pool."""
     services = app.extensions["openeo_gip"]
-    if services.jobs is not None:
+    if services.jobs is not None:  # None: jobs were left to workers
         services.jobs.stop()
     services.cluster.close()
     services.db.dispose()

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from openeo_gip.app import create_app
 from openeo_gip.db import User
-from tests.conftest import make_config
+from tests.conftest import close_app, make_config
 from tests.support.live_server import LiveServer
 from tests.support.oidc_provider import running_oidc_provider, sign_in
 from tests.support.server_process import assert_openeo_error
@@ -47,11 +47,7 @@ def uni_server(tmp_path_factory, oidc_provider, hasty_provider):
     with LiveServer(app) as live:
         live.app = app
         yield live
-    services = app.extensions["openeo_gip"]
-    if services.jobs is not None:
-        services.jobs.stop()
-    services.cluster.close()
-    services.db.dispose()
+    close_app(app)
 
 
 @pytest.fixture

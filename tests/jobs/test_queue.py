@@ -18,7 +18,7 @@ from openeo_gip.db import Database
 from openeo_gip.db.models import Job, JobLog, utcnow
 from openeo_gip.jobs.queue import Limits, claim_next, new_worker_id, recover_orphans
 from openeo_gip.jobs.store import set_status
-from tests.conftest import add_user
+from tests.conftest import add_user, close_app
 from tests.jobs.conftest import load_graph
 
 pytestmark = [pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True), pytest.mark.slow]
@@ -140,9 +140,7 @@ def test_restart_requeues_interrupted_jobs_once(app, db, config, alice):
         assert any("queued again" in message for message in logs[interrupted])
         assert any("second attempt" in message for message in logs[twice])
     finally:
-        restarted.extensions["openeo_gip"].jobs.stop()
-        restarted.extensions["openeo_gip"].cluster.close()
-        restarted.extensions["openeo_gip"].db.dispose()
+        close_app(restarted)
 
 
 def test_a_live_recent_worker_keeps_its_job(app, db, alice):

@@ -11,6 +11,7 @@ from openeo_gip.auth.passwords import hash_password
 from openeo_gip.db import User
 from openeo_gip.demodata import synthetic
 from tests.conftest import PASSWORD, make_config
+from tests.conftest import close_app as close_app  # the web tests stop their apps with it
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and none of the browser's own traffic (updates, sync): only the page's requests go out.
@@ -43,14 +44,6 @@ def web_app(folder: Path, **sections) -> Flask:
         session.add(User(name="alice", password_hash=hash_password(PASSWORD)))
         session.add(User(name="root", password_hash=hash_password(PASSWORD), roles="user,admin"))
     return app
-
-
-def close_app(app: Flask) -> None:
-    services = app.extensions["openeo_gip"]
-    if services.jobs is not None:  # None: jobs were left to workers
-        services.jobs.stop()
-    services.cluster.close()
-    services.db.dispose()
 
 
 def log_in(page, base_url: str, name: str, password: str = PASSWORD) -> None:
