@@ -113,6 +113,22 @@ def test_empty_log_paging_parameters_mean_from_the_start(server, alice_headers):
         assert response.json()["logs"] == whole, query
 
 
+def test_paging_numbers_that_are_no_ascii_digits_or_too_large_are_clear(server, alice_headers):
+    """ "²" passes str.isdigit() but not int(); 10**30 passes int() but no database takes it."""
+    url, headers = server.url, alice_headers
+    job_id = create_job(url, headers)
+    for path in (f"/jobs/{job_id}/logs?offset=%C2%B2", "/jobs?limit=%C2%B2", "/jobs?offset=%C2%B2"):
+        response = requests.get(url + path, headers=headers, timeout=30)
+        assert response.status_code == 400 and response.json()["code"] == "ParameterInvalid", path
+    beyond = f"{10**30}"
+    for path in (f"/jobs/{job_id}/logs?offset={beyond}", f"/jobs?offset={beyond}", f"/jobs?limit={beyond}"):
+        response = requests.get(url + path, headers=headers, timeout=30)
+        assert response.status_code == 200, (path, response.text)
+    listed = requests.get(f"{url}/jobs?offset={beyond}", headers=headers, timeout=30).json()["jobs"]
+    logs = requests.get(f"{url}/jobs/{job_id}/logs?offset={beyond}", headers=headers, timeout=30).json()
+    assert listed == [] and logs["logs"] == []
+
+
 def test_range_requests_and_canonical_link(server, alice_headers):
     url, headers = server.url, alice_headers
     job_id = create_job(url, headers)

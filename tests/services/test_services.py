@@ -360,6 +360,11 @@ def test_wmts_capabilities_and_tiles_for_qgis(server, alice, dem):
     assert by_kvp.status_code == restful_tile.status_code == 200
     assert (decode(by_kvp.content) == decode(restful_tile.content)).all()
     assert decode(by_kvp.content)[3].any()
+    # "²" passes str.isdigit(), yet is no number of a tile.
+    odd = requests.get(
+        url, params={"REQUEST": "GetTile", "TILEMATRIX": "²", "TILEROW": y, "TILECOL": x}, timeout=30
+    )
+    assert_openeo_error(odd, 400, "ParameterInvalid")
 
     with rasterio.open(f"WMTS:{url}?SERVICE=WMTS&REQUEST=GetCapabilities") as opened:  # GDAL, as QGIS
         assert opened.crs.to_epsg() == 3857

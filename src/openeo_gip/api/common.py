@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from openeo_gip.db.logs import LEVELS, level_rank
 from openeo_gip.errors import ApiError
 from openeo_gip.model.dates import rfc3339
+from openeo_gip.model.limits import MAX_EXACT_INTEGER
 
 
 def services():
@@ -87,10 +88,19 @@ def paging(max_limit: int = 10_000) -> tuple[int | None, int]:
         if not raw:
             values.append(default)
             continue
-        if not raw.isdigit() or (name == "limit" and int(raw) < 1):
+        number = whole_number(raw)
+        if number is None or (name == "limit" and number < 1):
             raise ApiError("ParameterInvalid", parameter=name, reason="expected a positive whole number")
-        values.append(min(int(raw), max_limit))
+        values.append(min(number, max_limit))
     return values[0], values[1]
+
+
+def whole_number(raw: str) -> int | None:
+    """``raw`` as a whole number of ASCII digits (``"²".isdigit()`` holds, yet ``int`` refuses it), ``None``
+    when it is none; capped at the largest 64-bit integer, as databases take no larger one."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    return MAX_EXACT_INTEGER if len(raw) > 19 else min(int(raw), MAX_EXACT_INTEGER)
 
 
 def page_links(path: str, limit: int | None, offset: int, total: int) -> list[dict]:
@@ -112,15 +122,15 @@ LogReader = Callable[..., tuple[list, bool]]
 def logs_response(path: str, log_level: str, read: LogReader) -> Response:
     """``GET {path}`` of a job's or a service's log: ``offset`` (the last entry's id) and ``level`` checked,
     never below the owner's ``log_level``, one page and the link to the next."""
-    raw_offset = request.args.get("offset") or "0"
-    if not raw_offset.isdigit():
+    offset = whole_number(request.args.get("offset") or "0")
+    if offset is None:
         raise ApiError("ParameterInvalid", parameter="offset", reason="not the id of a log entry")
     requested = request.args.get("level") or log_level
     if requested not in LEVELS:
         raise ApiError("ParameterInvalid", parameter="level", reason=f"use one of {', '.join(LEVELS)}")
     level = max(requested, log_level, key=level_rank)
     limit, _ = paging()
-    entries, more = read(after=int(raw_offset), level=level, limit=limit)
+    entries, more = read(after=offset, level=level, limit=limit)
     links = []
     if more:
         links.append(link(public_url(f"{path}?offset={entries[-1].id}&limit={limit}&level={level}"), "next"))

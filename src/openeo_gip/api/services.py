@@ -13,7 +13,15 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask.views import MethodView
 
-from openeo_gip.api.common import json_body, logs_response, page_links, paging, public_url, services
+from openeo_gip.api.common import (
+    json_body,
+    logs_response,
+    page_links,
+    paging,
+    public_url,
+    services,
+    whole_number,
+)
 from openeo_gip.api.process_graphs import check_process
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.db.logs import LEVELS
@@ -222,10 +230,10 @@ class WmtsKvp(MethodView):
             raise ApiError("ParameterInvalid", parameter="REQUEST", reason="use GetCapabilities or GetTile")
         numbers = []
         for name in ("TILEMATRIX", "TILECOL", "TILEROW"):
-            raw = args.get(name, "")
-            if not raw.isdigit():
+            number = whole_number(args.get(name, ""))
+            if number is None:
                 raise ApiError("ParameterInvalid", parameter=name, reason="expected a whole number")
-            numbers.append(int(raw))
+            numbers.append(number)
         if args.get("TILEMATRIXSET", MATRIX_SET) != MATRIX_SET:
             raise ApiError(
                 "ParameterInvalid", parameter="TILEMATRIXSET", reason=f"the only one is {MATRIX_SET}"
