@@ -283,7 +283,10 @@ def test_bad_services_get_clear_errors(server, alice):
     headers = bearer_for(server.url, "alice")
     assert_openeo_error(create(server, headers, type="WMS"), 400, "ServiceUnsupported")
     assert_openeo_error(create(server, headers, configuration={"zoom": 3}), 400, "ServiceConfigUnsupported")
-    for configuration in ({"colormap": "rainbow"}, {"min": 5, "max": 1}, {"tile_size": 512}, {"bands": []}):
+    wrong = [{"colormap": "rainbow"}, {"min": 5, "max": 1}, {"tile_size": 512}, {"bands": []}]
+    # A list where a name belongs, and a number no float holds (JSON has no limit on digits).
+    wrong += [{"colormap": ["viridis"]}, {"min": 10**400}]
+    for configuration in wrong:
         assert_openeo_error(create(server, headers, configuration=configuration), 400, "ServiceConfigInvalid")
     unknown = {"process_graph": {"load": {**dem_graph()["process_graph"]["load"]}}}
     unknown["process_graph"]["load"]["arguments"] = {

@@ -117,7 +117,12 @@ def checked_configuration(configuration: Any) -> dict[str, Any]:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer of more than about 308 digits
+        return False
 
 
 def _problem(name: str, value: Any) -> str | None:
@@ -127,7 +132,7 @@ def _problem(name: str, value: Any) -> str | None:
         )
         return None if ok else "give one or three band names, or null"
     if name == "colormap":
-        return None if value in RAMPS else f"use one of {', '.join(sorted(RAMPS))}"
+        return None if isinstance(value, str) and value in RAMPS else f"use one of {', '.join(sorted(RAMPS))}"
     if name in ("min", "max"):
         return None if value is None or _number(value) else "a finite number or null"
     if name == "tile_size":
