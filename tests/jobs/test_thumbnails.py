@@ -34,3 +34,6 @@ def test_three_bands_make_a_colour_thumbnail(tmp_path):
         target.write(np.stack([np.full((20, 40), value, dtype="uint8") for value in (10, 20, 30, 40)]))
     with rasterio.open(write_thumbnail(path)) as picture:
         assert (picture.width, picture.height, picture.count) == (40, 20, 4)  # red, green, blue, alpha
+        pixels = picture.read()
+    # The first three bands as they are (values within 0..255 are not stretched), the fourth left out.
+    assert [set(np.unique(band)) for band in pixels] == [{10}, {20}, {30}, {255}]
