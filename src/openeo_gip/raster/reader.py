@@ -315,6 +315,8 @@ def _read_cube_block(table: list[list[list[Asset]]], axes, grid: Grid, origin, o
 def read_window(assets: list[Asset], grid: Grid, row: int, col: int, height: int, width: int, dtype):
     """Pixels [row:row+height, col:col+width] of ``grid`` from the files covering them (first file wins
     where several overlap), as floats with nodata NaN and scale/offset applied."""
+    if len(assets) == 1 and _covers(assets[0], grid, row, col, height, width):
+        return _read_whole(assets[0], grid, row, col, height, width, dtype)
     out = np.full((height, width), np.nan, dtype=dtype)
     for asset in assets:
         if is_aligned(asset.grid, grid):
@@ -322,6 +324,23 @@ def read_window(assets: list[Asset], grid: Grid, row: int, col: int, height: int
         else:
             _read_warped(asset, grid, row, col, out)
     return out
+
+
+def _covers(asset: Asset, grid: Grid, row: int, col: int, height: int, width: int) -> bool:
+    """Whether ``asset`` lies on ``grid`` and holds all of the window (most chunks of most cubes)."""
+    if not is_aligned(asset.grid, grid):
+        return False
+    off_row, off_col = pixel_offset(asset.grid, grid)
+    top, left = row - off_row, col - off_col
+    return top >= 0 and left >= 0 and top + height <= asset.grid.height and left + width <= asset.grid.width
+
+
+def _read_whole(asset: Asset, grid: Grid, row: int, col: int, height: int, width: int, dtype) -> np.ndarray:
+    """The window from the one file holding all of it: its values as they are, no NaN canvas to fill."""
+    off_row, off_col = pixel_offset(asset.grid, grid)
+    with open_raster(asset.href) as src:
+        raw = src.read(asset.index, window=Window(col - off_col, row - off_row, width, height))
+    return _to_values(raw, asset, np.dtype(dtype))
 
 
 def _read_aligned(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) -> None:
@@ -385,12 +404,14 @@ def _overlaps(asset_grid: Grid, grid: Grid, transform: Affine, width: int, heigh
 
 def _to_values(raw: np.ndarray, asset: Asset, dtype: np.dtype) -> np.ndarray:
     values = raw.astype(dtype)
-    if asset.nodata is not None:
+    if asset.nodata is not None and not (math.isnan(asset.nodata) and raw.dtype == dtype):
+        # NaN nodata of a float file read as that float type is NaN already
         if math.isnan(asset.nodata):
             invalid = np.isnan(values)
         else:
             invalid = raw == np.asarray(asset.nodata).astype(raw.dtype)
-        values[invalid] = np.nan
+        np.putmask(values, invalid, np.nan)
     if asset.scale != 1.0 or asset.offset != 0.0:
-        values = values * dtype.type(asset.scale) + dtype.type(asset.offset)
+        values *= dtype.type(asset.scale)
+        values += dtype.type(asset.offset)
     return values
