@@ -28,6 +28,19 @@ def test_capabilities_describe_this_server(server):
     assert rels["conformance"] == server.url + "/conformance"
 
 
+def test_the_capabilities_answer_varies_with_accept(server):
+    """A browser is sent to the web page and an API client gets the document at the same address, so a
+    cache between them must keep the two apart."""
+    browser = requests.get(
+        server.url + "/", headers={"Accept": "text/html"}, allow_redirects=False, timeout=30
+    )
+    client = requests.get(server.url + "/", headers={"Accept": "application/json"}, timeout=30)
+    assert browser.status_code == 303 and browser.headers["Location"].endswith("app/")
+    assert client.status_code == 200 and client.json()["api_version"] == API_VERSION
+    for response in (browser, client):
+        assert "Accept" in response.headers.get("Vary", ""), response.headers
+
+
 def test_every_listed_endpoint_answers_and_none_is_missing(server, alice):
     """The endpoint list comes from the URL map: each listed GET answers, and unlisted paths do not exist."""
     headers = bearer_for(server.url, "alice")

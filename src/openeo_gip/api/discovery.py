@@ -42,11 +42,14 @@ def implemented_endpoints() -> list[dict]:
 
 class Capabilities(MethodView):
     def get(self):
-        # A browser (asking for HTML before JSON) gets the web page; every API client the document.
+        # A browser (asking for HTML before JSON) gets the web page; every API client the document. Both
+        # say they vary with Accept, so that no cache gives one the other's answer.
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
-            return redirect("app/", code=303)
+            page = redirect("app/", code=303)
+            page.vary.add("Accept")
+            return page
         server = services().config.server
-        return jsonify(
+        document = jsonify(
             {
                 "api_version": API_VERSION,
                 "backend_version": __version__,
@@ -66,6 +69,8 @@ class Capabilities(MethodView):
                 ],
             }
         )
+        document.vary.add("Accept")
+        return document
 
 
 class WellKnown(MethodView):
