@@ -17,7 +17,7 @@ from openeo_gip.db.models import Job, utcnow
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs import job_folder
 from openeo_gip.jobs.estimate import estimate, refuse_oversized
-from openeo_gip.jobs.links import item_of, linked_file, linked_job, verify
+from openeo_gip.jobs.links import ITEM, in_scope, linked_file, linked_job, verify
 from openeo_gip.jobs.stac import item_document, results_document
 from openeo_gip.jobs.store import (
     ACTIVE,
@@ -237,8 +237,9 @@ class Download(MethodView):
             raise ApiError("NotFound")
         if grant.file == "":  # the canonical link: the results document itself
             return jsonify(results_document(config, public_url(), job))
-        if item_of(grant) is not None:  # the STAC item of one result file
-            item = item_document(config, public_url(), job, item_of(grant))
+        item_file = in_scope(grant, ITEM)
+        if item_file is not None:  # the STAC item of one result file
+            item = item_document(config, public_url(), job, item_file)
             if item is None:
                 raise ApiError("NotFound")
             return jsonify(item)

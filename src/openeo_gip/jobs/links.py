@@ -60,19 +60,22 @@ def _serializer(config: Config) -> URLSafeSerializer:
     return URLSafeSerializer(signing_secret(config), salt=_SALT)
 
 
-# A grant for the STAC item of a result file rather than the file: ``item:<file>``. No writer makes a
-# file name with a colon, so neither kind of grant can open the other.
-_ITEM = "item:"
+# Grants for something else than a result file itself, named ``<scope>:<file>``: the STAC item of a result
+# file (ITEM) or its map tiles (TILES, jobs/previews.py). No writer makes a file name with a colon, so no
+# kind of grant can open another.
+ITEM = "item"
+TILES = "tiles"
 
 
-def item_grant_file(file: str) -> str:
-    """What a token names to open the STAC item of result ``file`` (``item_of`` reads it back)."""
-    return f"{_ITEM}{file}"
+def scoped(scope: str, file: str) -> str:
+    """What a token names to open ``scope`` of result ``file`` (``in_scope`` reads it back)."""
+    return f"{scope}:{file}"
 
 
-def item_of(grant: Grant) -> str | None:
-    """The result file whose STAC item ``grant`` opens, or ``None`` when it opens something else."""
-    return grant.file.removeprefix(_ITEM) if grant.file.startswith(_ITEM) else None
+def in_scope(grant: Grant, scope: str) -> str | None:
+    """The result file whose ``scope`` ``grant`` opens, or ``None`` when it opens something else."""
+    prefix = f"{scope}:"
+    return grant.file.removeprefix(prefix) if grant.file.startswith(prefix) else None
 
 
 def sign(config: Config, job_id: str, file: str, expires: int) -> str:

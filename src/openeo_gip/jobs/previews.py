@@ -13,9 +13,8 @@ from openeo_gip.config import Config
 from openeo_gip.db import Database
 from openeo_gip.db.models import Job
 from openeo_gip.jobs import job_folder
-from openeo_gip.jobs.links import linked_job, resolve_file, sign, verify
+from openeo_gip.jobs.links import TILES, in_scope, linked_job, resolve_file, scoped, sign, verify
 
-_TILES = "tiles:"
 # Below the server's base URL; {token} is filled in, {z}/{x}/{y} stay for the map client.
 PREVIEW_PATH = "/previews/{token}/{{z}}/{{x}}/{{y}}.png"
 
@@ -26,7 +25,7 @@ def preview_links(config: Config, base_url: str, job: Job, expires: int) -> list
     for entry in job.results or []:
         if not str(entry.get("type", "")).startswith("image/tiff"):
             continue
-        token = sign(config, job.id, _TILES + entry["file"], expires)
+        token = sign(config, job.id, scoped(TILES, entry["file"]), expires)
         links.append(
             {
                 "href": base_url + PREVIEW_PATH.format(token=token),
@@ -48,10 +47,11 @@ def previewed_file(config: Config, db: Database, token: str) -> PreviewedFile | 
     """The result file ``token`` opens the tiles of; ``None`` when it is gone or the token opens no tiles
     (403 or 410 for a token that is not valid or has expired)."""
     grant = verify(config, token)
-    if not grant.file.startswith(_TILES):
+    file = in_scope(grant, TILES)
+    if file is None:
         return None
     job = linked_job(db, grant)
     if job is None:
         return None
-    path = resolve_file(job_folder(config, job.user_id, job.id), grant.file.removeprefix(_TILES))
+    path = resolve_file(job_folder(config, job.user_id, job.id), file)
     return PreviewedFile(path, job.id) if path is not None else None

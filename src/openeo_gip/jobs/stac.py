@@ -26,7 +26,7 @@ from pystac.extensions.raster import SCHEMA_URI as RASTER_SCHEMA
 from openeo_gip.config import Config
 from openeo_gip.db.models import Job
 from openeo_gip.jobs.assets import THUMBNAIL_ROLE
-from openeo_gip.jobs.links import expiry, item_grant_file, sign
+from openeo_gip.jobs.links import ITEM, expiry, scoped, sign
 from openeo_gip.jobs.previews import preview_links
 from openeo_gip.model.dates import rfc3339
 
@@ -58,7 +58,7 @@ class _Links:
         return download_url(self.config, self.base_url, self.job_id, file, self.expires)
 
     def item(self, file: str) -> str:
-        token = sign(self.config, self.job_id, item_grant_file(file), self.expires)
+        token = sign(self.config, self.job_id, scoped(ITEM, file), self.expires)
         return f"{self.base_url}/download/{token}/{quote(PurePosixPath(file).stem)}.json"
 
     def collection(self) -> str:
