@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from flask.views import MethodView
 
 from openeo_gip.api.common import link, public_url, services
-from openeo_gip.auth.login import basic_auth, bearer_auth, current_user
+from openeo_gip.auth.login import basic_auth, bearer_auth, current_user, roles_of
 from openeo_gip.auth.tokens import issue_token
 from openeo_gip.workspace import storage_used
 
@@ -53,7 +53,7 @@ class Me(MethodView):
             {
                 "user_id": user.id,
                 "name": user.name,
-                "roles": [role for role in user.roles.split(",") if role],
+                "roles": roles_of(user),
                 "storage": {"quota": quota, "free": max(quota - used, 0)},
                 "budget": None,
                 "links": [link(public_url("/files"), "related", "Your files")],

@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify
 from flask.views import MethodView
 
 from openeo_gip.api.common import services
-from openeo_gip.auth.login import bearer_auth, current_user
+from openeo_gip.auth.login import bearer_auth, current_user, roles_of
 from openeo_gip.db.accounts import list_users
 from openeo_gip.errors import ApiError
 from openeo_gip.jobs.store import active_jobs, job_counts
@@ -19,10 +19,6 @@ from openeo_gip.model.dates import rfc3339
 from openeo_gip.workspace import storage_used
 
 blueprint = Blueprint("internal_admin", __name__)
-
-
-def roles_of(user) -> list[str]:
-    return [role for role in user.roles.split(",") if role]
 
 
 def admin_required(view):

@@ -19,6 +19,11 @@ def _services():
     return current_app.extensions["openeo_gip"]
 
 
+def roles_of(user: User) -> list[str]:
+    """The user's roles (stored comma-separated), e.g. ``["user", "admin"]``."""
+    return [role for role in user.roles.split(",") if role]
+
+
 @basic_auth.verify_password
 def _check_password(name: str, password: str) -> User | None:
     if not name:
