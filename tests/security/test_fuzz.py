@@ -48,21 +48,58 @@ def test_requests_from_the_api_document_get_no_server_error(server):
 
 def test_random_process_graphs_get_no_server_error(server):
     session = requests.Session()
-    headers = {**server.token(), "Content-Type": "application/json"}
+    graphs = catalogue(server)
+    targets = st.sampled_from(["result", "validation", "store", "job", "service"])
 
     @fuzz_settings(bounded=100)
-    @given(graph=process_graphs(catalogue(server)), target=st.sampled_from(["result", "validation", "store"]))
+    @given(graph=process_graphs(graphs), target=targets)
     def check(graph, target):
-        # Python's JSON writes NaN and Infinity, which the server must refuse or read without failing.
-        if target == "store":
-            method, path, body = "PUT", "/process_graphs/fuzzed", {"process_graph": graph}
-        elif target == "validation":
-            method, path, body = "POST", "/validation", {"process_graph": graph}
-        else:
-            method, path, body = "POST", "/result", {"process": {"process_graph": graph}}
-        data = json.dumps(body)
-        response = session.request(method, server.url + path, data=data, headers=headers, timeout=120)
-        assert_no_server_error(server, response, f"{method} {path} {data[:3000]}")
+        for what, response in send_graph(server, session, graph, target):
+            assert_no_server_error(server, response, what)
 
     check()
     assert_still_serving(server)
+
+
+def send_graph(server, session: requests.Session, graph: dict, target: str):
+    """Sends ``graph`` where ``target`` says, and what follows from it: a job's estimate, a map
+    service's tile. Yields each request (for the failure message) and its response.
+
+    Python's JSON writes NaN and Infinity, which the server must refuse or read without failing."""
+    headers = {**server.token(), "Content-Type": "application/json"}
+
+    def send(method: str, path: str, body: dict | None = None):
+        data = None if body is None else json.dumps(body)
+        response = session.request(method, server.url + path, data=data, headers=headers, timeout=120)
+        return f"{method} {path} {(data or '')[:3000]}", response
+
+    process = {"process_graph": graph}
+
+    def then(created: tuple[str, requests.Response], method: str, path: str):
+        what, response = send(method, path)
+        return f"{what}\nafter {created[0]}", response
+
+    if target == "validation":
+        yield send("POST", "/validation", process)
+    elif target == "store":
+        yield send("PUT", "/process_graphs/fuzzed", process)
+    elif target == "result":
+        yield send("POST", "/result", {"process": process})
+    elif target == "job":
+        created = send("POST", "/jobs", {"process": process})
+        yield created
+        if created[1].status_code == 201:
+            job = created[1].headers["OpenEO-Identifier"]
+            yield then(created, "GET", f"/jobs/{job}/estimate")
+            yield then(created, "DELETE", f"/jobs/{job}")
+    else:
+        created = send("POST", "/services", {"type": "XYZ", "process": process})
+        yield created
+        if created[1].status_code == 201:
+            service = created[1].headers["OpenEO-Identifier"]
+            described = then(created, "GET", f"/services/{service}")
+            yield described
+            # A tile of zoom 0 covers the whole world, so the demo data too
+            url = described[1].json()["url"] + "/0/0/0.png"
+            yield f"GET {url}\nafter {created[0]}", session.get(url, timeout=120)
+            yield then(created, "DELETE", f"/services/{service}")
