@@ -27,9 +27,9 @@ from typing import BinaryIO
 from openeo_gip.config import Config
 from openeo_gip.errors import ApiError
 from openeo_gip.workspace import files_folder, folder_size, user_folder
-from openeo_gip.workspace.files import FileInfo, check_place, describe, storage_failure, store
+from openeo_gip.workspace.files import RESERVE_STEP, FileInfo, check_place, describe, storage_failure, store
 from openeo_gip.workspace.paths import checked_parts
-from openeo_gip.workspace.quota import user_quota
+from openeo_gip.workspace.quota import Reservation, user_quota
 from openeo_gip.workspace.scratch import STAGING, scratch_folder
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
@@ -51,8 +51,11 @@ def bundle_folder_name(parts: list[str]) -> str | None:
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int  # the configured largest bundle
-    free: int  # what is left of the user's quota
+    free: int  # what was left of the user's quota when unpacking began
     max_members: int
+    # Reserves each piece in the user's quota before it is written, so that other writes of the user
+    # meanwhile see it (free alone is what was left before they wrote).
+    reservation: Reservation | None = None
 
 
 @dataclass
@@ -136,8 +139,12 @@ def _write_entry(entry: _Entry, target: Path, total: int, limits: Limits) -> int
                 total += len(chunk)
                 if total > limit:
                     raise _too_large(total, limits)
+                if limits.reservation is not None:
+                    limits.reservation.cover(len(chunk))
                 with _writing(entry.name):
                     out.write(chunk)
+                if limits.reservation is not None:
+                    limits.reservation.written(len(chunk))
         with _writing(entry.name):
             out.close()  # writes what is still buffered
     finally:
@@ -280,12 +287,14 @@ def receive_bundle(
             archive = work / "bundle.archive"
             max_file = config.quota.file_bytes
             store(work, archive, stream, length=length, staging=work, max_file=max_file, quota=quota)
-            limits = Limits(
-                max_bytes=config.quota.bundle_bytes,
-                free=quota.free(),  # the archive is still stored while unpacking, and counted
-                max_members=config.quota.bundle_members,
-            )
-            total = unpack_bundle(archive, destination, staging=work, limits=limits, check=check)
+            with open(work / "reserved", "wb") as reserved:
+                limits = Limits(
+                    max_bytes=config.quota.bundle_bytes,
+                    free=quota.free(),  # the archive is still stored while unpacking, and counted
+                    max_members=config.quota.bundle_members,
+                    reservation=Reservation(quota, reserved.fileno(), RESERVE_STEP),
+                )
+                total = unpack_bundle(archive, destination, staging=work, limits=limits, check=check)
     except OSError as exc:  # making or removing the scratch folder: the server's storage
         raise storage_failure(exc) from exc
     info = describe(root, destination)

@@ -56,6 +56,27 @@ class UserQuota:
         return size
 
 
+class Reservation:
+    """Quota held ahead of a write that makes many files (a bundle being unpacked): the size of the sparse
+    staging file ``fd`` is what is reserved and not written yet. Before each piece is written, ``cover``
+    makes sure it is reserved (``StorageQuotaExceeded`` when it does not fit), reserving up to ``step`` bytes
+    ahead; after, ``written`` takes it out again, as the written bytes count themselves."""
+
+    def __init__(self, quota: UserQuota, fd: int, step: int):
+        self.quota = quota
+        self.fd = fd
+        self.step = step
+        self.ahead = 0
+
+    def cover(self, size: int) -> None:
+        if size > self.ahead:
+            self.ahead = self.quota.reserve(self.fd, self.ahead, max(size, self.step), needed=size)
+
+    def written(self, size: int) -> None:
+        self.ahead -= size
+        os.ftruncate(self.fd, self.ahead)
+
+
 def user_quota(config: Config, user_id: str, freed: int = 0) -> UserQuota:
     return UserQuota(user_folder(config, user_id), config.quota.storage_bytes, freed)
 
