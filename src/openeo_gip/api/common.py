@@ -70,6 +70,15 @@ def _nests_deeper(document: Any, levels: int) -> bool:
     return bool(level)
 
 
+def created(document: dict, path: str, identifier: str) -> Response:
+    """The 201 answer of a POST that made ``identifier`` at ``path``: its document, where it is, its id."""
+    response = jsonify(document)
+    response.status_code = 201
+    response.headers["Location"] = public_url(path)
+    response.headers["OpenEO-Identifier"] = identifier
+    return response
+
+
 def link(href: str, rel: str, title: str | None = None, type: str | None = "application/json") -> dict:
     entry = {"href": href, "rel": rel}
     if type:

@@ -9,7 +9,16 @@ from typing import Any
 from flask import Blueprint, jsonify, request, send_file
 from flask.views import MethodView
 
-from openeo_gip.api.common import json_body, link, logs_response, page_links, paging, public_url, services
+from openeo_gip.api.common import (
+    created,
+    json_body,
+    link,
+    logs_response,
+    page_links,
+    paging,
+    public_url,
+    services,
+)
 from openeo_gip.api.process_graphs import check_process, processes_of
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.db.logs import LEVELS
@@ -122,11 +131,7 @@ class JobList(MethodView):
         fields = _fields(json_body(), creating=True)
         fields.setdefault("log_level", "info")
         job = create_job(services().db, current_user().id, fields)
-        response = jsonify(_describe(job, full=False))
-        response.status_code = 201
-        response.headers["Location"] = public_url(f"/jobs/{job.id}")
-        response.headers["OpenEO-Identifier"] = job.id
-        return response
+        return created(_describe(job, full=False), f"/jobs/{job.id}", job.id)
 
 
 class JobItem(MethodView):

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.views import MethodView
 
 from openeo_gip.api.common import (
+    created,
     json_body,
     logs_response,
     page_links,
@@ -132,11 +133,7 @@ class ServiceList(MethodView):
     def post(self):
         fields = _fields(json_body(), creating=True)
         service = create_service(services().db, current_user().id, fields)
-        response = jsonify(_describe(service, full=False))
-        response.status_code = 201
-        response.headers["Location"] = public_url(f"/services/{service.id}")
-        response.headers["OpenEO-Identifier"] = service.id
-        return response
+        return created(_describe(service, full=False), f"/services/{service.id}", service.id)
 
 
 class ServiceItem(MethodView):
