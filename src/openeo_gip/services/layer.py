@@ -11,6 +11,7 @@ onto a coarser grid from the files' overviews (``TileCatalog``), so a tile of a 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import replace
 from typing import Any
@@ -25,7 +26,7 @@ from openeo_gip.model.values import ArrayView, ProcessContext, SaveRequest
 from openeo_gip.processes.cube.geometry import bbox_in_crs
 from openeo_gip.raster.records import Grid
 from openeo_gip.results.pipeline import check_size, planned_results
-from openeo_gip.services.tiles import WEB_MERCATOR, Tile, pixels_per_tile_pixel, warp_onto
+from openeo_gip.services.tiles import Tile, from_web_mercator, pixels_per_tile_pixel, warp_onto
 
 # openEO dimensions a tile can draw; any other must be reduced by the process.
 _DRAWN = ("t", "bands", "y", "x")
@@ -78,11 +79,16 @@ class TileCatalog:
 
     def __init__(self, catalog: Any, tile: Tile):
         self._catalog, self._tile = catalog, tile
+        # A tile asks for its collections three times (extent, validation, load): look each up once.
+        self._records: dict[tuple[str, Any], Any] = {}
 
     def get(self, collection_id: str, user: Any = None) -> Any:
-        record = self._catalog.get(collection_id, user=user)
-        step = int(pixels_per_tile_pixel(self._tile, record.grid.crs, record.grid.resolution))
-        return record if step < 2 else replace(record, grid=_coarser(record.grid, step))
+        key = (collection_id, getattr(user, "id", None))
+        if key not in self._records:
+            record = self._catalog.get(collection_id, user=user)
+            step = int(pixels_per_tile_pixel(self._tile, record.grid.crs, record.grid.resolution))
+            self._records[key] = record if step < 2 else replace(record, grid=_coarser(record.grid, step))
+        return self._records[key]
 
     def __getattr__(self, name: str) -> Any:  # everything else as the catalogue has it
         return getattr(self._catalog, name)
@@ -127,14 +133,20 @@ def _tile_bounds_for(tile: Tile, record: Any) -> tuple[tuple[float, ...], int | 
         west, south, east, north = tile.bounds
         margin = (east - west) / 8
         return (west - margin, south - margin, east + margin, north + margin), 3857
-    crs = pyproj.CRS.from_user_input(record.grid.crs)
-    to_data = pyproj.Transformer.from_crs(WEB_MERCATOR, crs, always_xy=True)
+    to_data = from_web_mercator(record.grid.crs)
     west, south, east, north = to_data.transform_bounds(*tile.bounds, densify_pts=21)
     if not all(math.isfinite(value) for value in (west, south, east, north)):  # beyond the CRS's area
         west, south, east, north = record.grid.bounds
     step_x, step_y = record.grid.resolution
-    epsg = crs.to_epsg()
-    return (west - step_x, south - step_y, east + step_x, north + step_y), epsg if epsg else crs.to_wkt()
+    return (west - step_x, south - step_y, east + step_x, north + step_y), _crs_for_openeo(record.grid.crs)
+
+
+@functools.lru_cache(maxsize=64)
+def _crs_for_openeo(crs: str) -> int | str:
+    """``crs`` as openEO names it: its EPSG code, else its WKT (looking the code up takes milliseconds)."""
+    parsed = pyproj.CRS.from_user_input(crs)
+    epsg = parsed.to_epsg()
+    return epsg if epsg else parsed.to_wkt()
 
 
 def _intersection(first: tuple, second: tuple) -> tuple | None:

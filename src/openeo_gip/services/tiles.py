@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -47,11 +48,17 @@ def tile_or_none(z: int, x: int, y: int) -> Tile | None:
     return Tile(z, x, y)
 
 
+@functools.lru_cache(maxsize=64)
+def from_web_mercator(crs: str) -> pyproj.Transformer:
+    """The transformer from Web Mercator to ``crs``, made once: making one takes milliseconds, longer than
+    the rest of a tile's arithmetic (pyproj's transformers are thread-safe)."""
+    return pyproj.Transformer.from_crs(WEB_MERCATOR, pyproj.CRS.from_user_input(crs), always_xy=True)
+
+
 def pixels_per_tile_pixel(tile: Tile, crs: str, resolution: tuple[float, float]) -> float:
     """How many pixels of ``resolution`` (in ``crs``'s units) fit in one of the tile's along each axis (at
     least 1; 1 where the tile lies beyond what ``crs`` can express)."""
-    to_data = pyproj.Transformer.from_crs(WEB_MERCATOR, pyproj.CRS.from_user_input(crs), always_xy=True)
-    west, south, east, north = to_data.transform_bounds(*tile.bounds, densify_pts=21)
+    west, south, east, north = from_web_mercator(crs).transform_bounds(*tile.bounds, densify_pts=21)
     pixels = min((east - west) / resolution[0], (north - south) / resolution[1]) / TILE_SIZE
     return pixels if math.isfinite(pixels) and pixels >= 1 else 1.0
 
