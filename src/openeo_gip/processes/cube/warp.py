@@ -114,10 +114,16 @@ def _warp_window(
         resampling=method,
         # GDAL would size the kernel from each chunk's own window (smaller at the edges of the source), so
         # values would depend on the chunking; the scale of the whole grid keeps them independent of it.
-        YSCALE=1 / scales[0],
-        XSCALE=1 / scales[1],
+        YSCALE=_kernel_scale(scales[0]),
+        XSCALE=_kernel_scale(scales[1]),
     )
     return result.reshape(*leading, *target.shape)
+
+
+def _kernel_scale(source_per_target: float) -> float:
+    """GDAL's XSCALE/YSCALE (target pixels per source pixel). Within 1 % of the source's pixel size it is
+    no downsampling: GDAL would widen a bilinear kernel from 2 to 4 pixels for a scale of 0.999."""
+    return 1.0 if source_per_target < 1.01 else 1 / source_per_target
 
 
 def _pixel_mapper(target: Grid, source: Grid):
