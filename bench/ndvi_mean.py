@@ -287,11 +287,12 @@ def _peak_mib(pid: int) -> float:
     return float("nan")
 
 
-def _server(folder: Path, data_root: Path) -> tuple[subprocess.Popen, str, dict]:
+def _server(folder: Path, data_root: Path, more: str = "") -> tuple[subprocess.Popen, str, dict]:
+    """An ``openeo-gip serve`` process on ``data_root``; ``more``: further config sections (TOML)."""
     port = _free_port()
     config = folder / "config.toml"
     settings = "[jobs]\nrunner_threads = 0\n[sync]\nmax_pixels = 10000000000\nmax_seconds = 3600\n"
-    config.write_text(f'[paths]\ndata_root = "{data_root}"\n' + settings)
+    config.write_text(f'[paths]\ndata_root = "{data_root}"\n' + settings + more)
     cli = [sys.executable, "-m", "openeo_gip.cli", "--config", str(config)]
     subprocess.run(
         [*cli, "user", "add", "bench", "--password-stdin"],
