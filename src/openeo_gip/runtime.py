@@ -43,6 +43,8 @@ class Services:
     predefined_processes: PredefinedProcesses = predefined
     # The map tiles drawn last, of secondary services and job results (services/cache.py).
     tiles: TileCache = field(default_factory=TileCache)
+    # Serialised pages of GET /collections (api/collections.py): 500 collections take 60 ms to build.
+    collection_pages: dict = field(default_factory=dict)
 
     def processes_for(self, user_id: str | None, base_url: str | None = None) -> Processes:
         """The processes a graph of ``user_id`` may call: the predefined ones, the user's own (none without

@@ -53,8 +53,9 @@ def test_paging_with_limit_and_next_links(server):
     assert_valid_response(server.url, second)
     assert [c["id"] for c in second.json()["collections"]] == ["TEMPERATURE_DEMO"]
     assert not any(link["rel"] == "next" for link in second.json()["links"])
-    bad = _get(server, "/collections", params={"limit": "zero"})
-    assert bad.status_code == 400 and bad.json()["code"] == "ParameterInvalid"
+    for params in ({"limit": "zero"}, {"limit": "0"}, {"limit": "²"}, {"limit": 2, "next": "²"}):
+        bad = _get(server, "/collections", params=params)
+        assert bad.status_code == 400 and bad.json()["code"] == "ParameterInvalid", params
 
 
 def test_collection_detail_matches_the_generator(server, config):

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 from flask.views import MethodView
 
-from openeo_gip.api.common import link, public_url, services
+from openeo_gip.api.common import link, public_url, services, whole_number
 from openeo_gip.auth.login import bearer_auth, current_user
 from openeo_gip.catalog.metadata import collection_document, queryables_document
 from openeo_gip.errors import ApiError
@@ -15,10 +15,9 @@ from openeo_gip.raster.records import CollectionRecord
 
 blueprint = Blueprint("collections", __name__)
 
-# Serialised pages of GET /collections (500 collections make 0.5 MB, 60 ms to build), by the identity of
-# the records listed, the base URL and the page. A reloaded catalogue (or a user's changed workspace) has
-# new record objects, so a new key; each entry holds its records, so their ids cannot be reused meanwhile.
-_pages: dict[tuple, tuple[list[CollectionRecord], bytes]] = {}
+# Pages of GET /collections are kept serialised (``services().collection_pages``) by the identity of the
+# records listed, the base URL and the page. A reloaded catalogue (or a user's changed workspace) has new
+# record objects, so a new key; each entry holds its records, so their ids cannot be reused meanwhile.
 _MAX_PAGES = 32
 
 
@@ -27,12 +26,13 @@ def _page_arguments() -> tuple[int | None, int]:
     raw_next = request.args.get("next", "")
     limit = None
     if raw_limit:
-        if not raw_limit.isdigit() or int(raw_limit) < 1:
+        limit = whole_number(raw_limit)
+        if not limit:
             raise ApiError("ParameterInvalid", parameter="limit", reason="must be a positive integer")
-        limit = int(raw_limit)
-    if raw_next and not raw_next.isdigit():
+    start = whole_number(raw_next or "0")
+    if start is None:
         raise ApiError("ParameterInvalid", parameter="next", reason="use the link given in the last page")
-    return limit, int(raw_next or 0)
+    return limit, start
 
 
 class CollectionList(MethodView):
@@ -44,12 +44,13 @@ class CollectionList(MethodView):
         records = services().catalog.list(user=current_user())
         base = public_url()
         key = (base, limit, start, *map(id, records))
-        cached = _pages.get(key)
+        pages = services().collection_pages
+        cached = pages.get(key)
         if cached is None:
             cached = records, jsonify(_list_page(records, base, limit, start)).get_data()
-            if len(_pages) >= _MAX_PAGES:
-                _pages.clear()
-            _pages[key] = cached
+            if len(pages) >= _MAX_PAGES:
+                pages.clear()
+            pages[key] = cached
         return Response(cached[1], mimetype="application/json")
 
 
