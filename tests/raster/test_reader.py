@@ -166,3 +166,13 @@ def test_only_the_files_bands_and_tiles_needed_are_read(data_root, tmp_path, mon
     values = cube.values
     assert reads == [(str(s2.path("B04", 1)), 140, 300, 5, 5)]
     assert np.array_equal(values[0, 0], _expected(s2, "B04", 1)[140:145, 300:305])
+
+
+def test_task_keys_follow_the_files_so_a_file_replaced_in_place_is_read_anew(record, s2):
+    before = reader.load_cube(record, bands=["B04"])
+    assert reader.load_cube(record, bands=["B04"]).data.name == before.data.name  # the same graph shares
+    path, values = s2.path("B04", 0), s2.array("B04", 0)
+    synthetic.write_cog(path, values[::-1].copy(), s2.transform, s2.crs, 0, "B04")  # same header, new pixels
+    after = reader.load_cube(record, bands=["B04"])
+    assert after.data.name != before.data.name
+    np.testing.assert_array_equal(after.isel(t=0, bands=0).values, _expected(s2, "B04", 0)[::-1])

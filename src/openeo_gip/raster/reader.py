@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,6 +22,7 @@ import rasterio
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from affine import Affine
+from dask.base import tokenize
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
@@ -139,14 +142,19 @@ def build_cube(source: ReadPlan, keep_bands: bool = True) -> xr.DataArray:
         # One chunk for the empty case: dask cannot size automatic chunks of a zero-length array.
         data = da.zeros(tuple(sum(c) for c in chunks), dtype=dtype, chunks=-1)
     else:
+        table = [[item.assets.get(name, []) for name in band_names] for item in items]
+        # Task keys name what is read: a file replaced in place (same header) gives other keys, so the
+        # cluster never answers with what it computed from the old file.
+        key = tokenize(_read_cube_block, table, axes, grid, (row0, col0), dtype, _file_versions(table))
         data = da.map_blocks(
             _read_cube_block,
-            table=[[item.assets.get(name, []) for name in band_names] for item in items],
+            table=table,
             axes=axes,
             grid=grid,
             origin=(row0, col0),
             out_dtype=dtype,
             chunks=tuple(chunks),
+            name=f"read-{key}",
             dtype=dtype,
             meta=np.array((), dtype=dtype),
         )
@@ -164,6 +172,25 @@ def build_cube(source: ReadPlan, keep_bands: bool = True) -> xr.DataArray:
     cube.name = None  # not the name dask gave the array
     cube.attrs["collection"] = record.id
     return cube
+
+
+# The file of a GDAL subdataset name such as NETCDF:"/data/t.nc":temperature.
+_SUBDATASET = re.compile(r'^[A-Z0-9]+:"(?P<path>[^"]+)":')
+
+
+def _file_versions(table: list[list[list[Asset]]]) -> list[tuple[int, int]]:
+    """Size and modification time of every local file ``table`` reads (remote ones: none)."""
+    versions = []
+    for assets in (assets for row in table for assets in row):
+        for asset in assets:
+            match = _SUBDATASET.match(asset.href)
+            path = match["path"] if match else asset.href
+            try:
+                status = os.stat(path)
+            except (OSError, ValueError):  # an address, or a file gone meanwhile (its read will say so)
+                continue
+            versions.append((status.st_size, status.st_mtime_ns))
+    return versions
 
 
 def _select_bands(record: CollectionRecord, bands: list[str] | None, process: str) -> list[str]:
