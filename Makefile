@@ -99,4 +99,4 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/node/node_modules web/node_modules $(WEB_STATIC) $(STAC_SCHEMAS) $(CONFORMANCE_VENV) var-conformance
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .hypothesis tests/node/node_modules web/node_modules $(WEB_STATIC) $(STAC_SCHEMAS) $(CONFORMANCE_VENV) var-conformance
