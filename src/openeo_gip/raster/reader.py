@@ -145,7 +145,9 @@ def build_cube(source: ReadPlan, keep_bands: bool = True) -> xr.DataArray:
         table = [[item.assets.get(name, []) for name in band_names] for item in items]
         # Task keys name what is read: a file replaced in place (same header) gives other keys, so the
         # cluster never answers with what it computed from the old file.
-        key = tokenize(_read_cube_block, table, axes, grid, (row0, col0), dtype, _file_versions(table))
+        key = tokenize(
+            _read_cube_block, table, axes, grid, (row0, col0), chunks, dtype, _file_versions(table)
+        )
         data = da.map_blocks(
             _read_cube_block,
             table=table,
