@@ -19,7 +19,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -92,7 +92,9 @@ def unpack_bundle(
         content = _content_root(work)
         if check is not None:
             check(content)
-        _put_in_place(content, destination, staging)
+        # Under the quota's lock: a check walking the folder meanwhile would count the files nowhere.
+        with limits.reservation.quota.locked() if limits.reservation else nullcontext():
+            _put_in_place(content, destination, staging)
         return total
     finally:
         shutil.rmtree(work, ignore_errors=True)

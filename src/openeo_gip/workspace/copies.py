@@ -61,7 +61,8 @@ def copy_into_files(
                     temporary = work / "copy.part"
                     copy.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(file, temporary)
-                    os.replace(temporary, copy)
+                    with quota.locked():  # no quota check counts the copy in neither place
+                        os.replace(temporary, copy)
                     copied.append(describe(root, copy))
     except OSError as exc:
         raise _copy_failed(exc, len(copied), len(pairs)) from exc

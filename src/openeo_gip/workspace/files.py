@@ -92,7 +92,8 @@ def store(
             if length is not None and written != length:
                 raise ApiError("FileContentInvalid", f"The upload ended after {written} of {length} bytes.")
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, target)  # while still held: never taken for abandoned
+            with quota.locked():  # no quota check counts the file in neither place (quota.py)
+                os.replace(temporary, target)  # while still held: never taken for abandoned
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(exc, OSError):  # the server's storage (a full disk...)

@@ -3,8 +3,10 @@ cannot together store more than it allows.
 
 A writer reserves space by growing its staging file (a sparse file: no disk blocks yet) to the size it
 will reach, under the user's lock. Every check counts every file of the user's folder, staging files
-included, so each writer sees what the others reserved. The lock is an ``flock`` of the user's folder:
-it holds between the threads of a server and between server processes on one machine.
+included, so each writer sees what the others reserved. Files are moved from the staging into place under
+the lock too: a check walking the folder during a move could find them in neither place. The lock is an
+``flock`` of the user's folder: it holds between the threads of a server and between server processes on
+one machine.
 """
 
 from __future__ import annotations
