@@ -6,17 +6,15 @@ file, stretched from minimum to maximum like the PNG output format, nodata trans
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-import rasterio
 import xarray as xr
 from rasterio.enums import Resampling
-from rasterio.errors import NotGeoreferencedWarning
 
 from openeo_gip.formats.png import to_bytes
 from openeo_gip.raster.gdal_open import open_raster
+from openeo_gip.services.render import png
 
 MAX_EDGE = 256  # pixels of the longer side
 
@@ -32,12 +30,7 @@ def write_thumbnail(path: Path) -> Path | None:
         return None
     pixels, opaque = to_bytes(values, None, None)
     target = thumbnail_path(path)
-    bands = np.concatenate([pixels, opaque[np.newaxis]], axis=0)
-    profile = {"driver": "PNG", "width": bands.shape[2], "height": bands.shape[1], "count": len(bands)}
-    with warnings.catch_warnings():  # a picture, deliberately without georeference
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(target, "w", dtype="uint8", **profile) as png:
-            png.write(bands)
+    target.write_bytes(png(np.concatenate([pixels, opaque[np.newaxis]], axis=0)))
     return target
 
 

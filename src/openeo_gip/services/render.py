@@ -98,12 +98,12 @@ def rgba(values: np.ndarray, style: Style) -> np.ndarray:
 
 
 def png(image: np.ndarray) -> bytes:
-    """An RGBA PNG of ``(4, rows, cols)`` uint8."""
-    _, rows, cols = image.shape
+    """A PNG, without georeference, of ``(bands, rows, cols)`` uint8 (RGBA for tiles, grey and alpha too)."""
+    bands, rows, cols = image.shape
     with warnings.catch_warnings(), MemoryFile() as memory:
         warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a tile's place is in its address
         with memory.open(
-            driver="PNG", width=cols, height=rows, count=4, dtype="uint8", zlevel=PNG_ZLEVEL
+            driver="PNG", width=cols, height=rows, count=bands, dtype="uint8", zlevel=PNG_ZLEVEL
         ) as target:
             target.write(image)
         return memory.read()
