@@ -279,3 +279,25 @@ def test_recursive_user_process_stops():
     with pytest.raises(ApiError) as raised:
         run({"l": node("loop", True)}, user_processes=_udp_store(loop=loop))
     assert raised.value.code == "ProcessGraphInvalid"
+
+
+def test_a_run_looks_each_stored_process_up_once():
+    # The store is a database query: validating, checking user-process calls and evaluating share lookups.
+    asked: list[str] = []
+    double = {
+        "id": "double",
+        "parameters": [{"name": "x", "schema": {"type": "number"}}],
+        "process_graph": {"m": node("multiply", True, x={"from_parameter": "x"}, y=2)},
+    }
+
+    def store(process_id: str) -> dict | None:
+        asked.append(process_id)
+        return double if process_id == "double" else None
+
+    graph = {
+        "a": node("double", x=1),
+        "b": node("double", x={"from_node": "a"}),
+        "c": node("add", True, x={"from_node": "a"}, y={"from_node": "b"}),
+    }
+    assert run(graph, user_processes=store) == 6
+    assert sorted(asked) == ["add", "double", "multiply"]

@@ -7,9 +7,10 @@ The engine imports no process: whoever runs a graph hands it the processes the g
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from openeo_gip.errors import ApiError
@@ -51,7 +52,7 @@ def no_shared_processes(namespace: str, process_id: str) -> dict | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Processes:
     """The processes a graph may call: the predefined ones and the current user's own."""
 
@@ -62,7 +63,15 @@ class Processes:
     predefined_ids: Callable[[], Iterable[str]] = tuple
 
 
-@dataclass(frozen=True)
+def remembering(processes: Processes) -> Processes:
+    """``processes`` looking each stored process up once (a query each): validating, checking the calls of
+    user-defined processes and evaluating one graph each resolve every node."""
+    return dataclasses.replace(
+        processes, user=functools.cache(processes.user), shared=functools.cache(processes.shared)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Definition:
     id: str
     # The openEO parameter descriptions: name, schema, optional, default...

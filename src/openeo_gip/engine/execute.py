@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openeo_gip.engine.definitions import Processes
+from openeo_gip.engine.definitions import Processes, remembering
 from openeo_gip.engine.evaluate import evaluate
 from openeo_gip.engine.graph import ProcessGraph, parse_process
 from openeo_gip.engine.user_calls import user_call_problem
@@ -34,6 +34,7 @@ def validation_errors(
         graph, parameters = parse_process(process)
     except ApiError as error:
         return [error]
+    processes = remembering(processes)
     names = {p["name"] for p in parameters} | (declared_parameters or set())
     errors = validate_graph(
         graph,
@@ -76,6 +77,7 @@ def run_process(
     parameters: dict[str, Any] | None = None,
 ) -> Any:
     """Validate, then evaluate ``process``; ``context.saved`` collects what ``save_result`` asked for."""
+    processes = remembering(processes)
     graph = checked_graph(
         process,
         services=context.services,
