@@ -5,7 +5,7 @@
   JPEG 2000 band files (lossless) at 10, 20 and 60 m; L2A has the scene classification ``SCL``, L1C the
   cloud mask ``QI_DATA/MSK_CLASSI_B00.jp2`` of processing baseline 04.00.
 - ``write_landsat_product``: a Landsat 8/9 Collection 2 folder (Level-2 ``L2SP`` or Level-1 ``L1TP``) with
-  ``_MTL.xml`` and ``_MTL.txt`` and one GeoTIFF per band, ``QA_PIXEL`` included.
+  ``_MTL.xml`` and ``_MTL.txt`` and one COG per band, ``QA_PIXEL`` included.
 
 Each returns a ``WrittenProduct`` holding the digital numbers written per band and the scale and offset the
 product's metadata states, so a test computes the expected values with numpy, independently of the reader.
@@ -21,6 +21,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 
+from openeo_gip.demodata.cog import write_cog
 from openeo_gip.demodata.landscape import smooth_noise
 
 S2_TILE = "32TPS"
@@ -403,30 +404,12 @@ def write_landsat_product(
     product.transforms["QA_PIXEL"] = Affine(30, 0, LANDSAT_ORIGIN[0], 0, -30, LANDSAT_ORIGIN[1])
     product.cloud_cover = round(float(cloud.mean() * 100), 2)
     for band, dn in product.dn.items():
-        _write_tif(folder / f"{name}_{band}.TIF", dn, product.transforms[band])
+        # No stated nodata value, as in the Collection 2 band files.
+        write_cog(folder / f"{name}_{band}.TIF", dn, product.transforms[band], LANDSAT_CRS, None, band)
     facts = _LandsatFacts(name, code, mission, path_row, when, product, sun_elevation, mult, add, level)
     (folder / f"{name}_MTL.xml").write_text(_mtl_xml(facts), encoding="utf-8")
     (folder / f"{name}_MTL.txt").write_text(_mtl_txt(facts), encoding="utf-8")
     return product
-
-
-def _write_tif(path: Path, dn: np.ndarray, transform: Affine) -> None:
-    """A tiled GeoTIFF without a stated nodata value, as the Collection 2 band files are."""
-    profile = {
-        "driver": "GTiff",
-        "width": dn.shape[1],
-        "height": dn.shape[0],
-        "count": 1,
-        "dtype": dn.dtype.name,
-        "crs": LANDSAT_CRS,
-        "transform": transform,
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-        "compress": "deflate",
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(dn, 1)
 
 
 @dataclass

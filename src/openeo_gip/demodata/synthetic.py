@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from affine import Affine
 
+from openeo_gip.demodata.cog import write_cog
 from openeo_gip.demodata.landscape import (
     CLOUD_CLASSES,
     SCL,
@@ -197,37 +197,6 @@ providers = [{ name = "openeo-gip", roles = ["producer", "host"] }]
 [bands.SCL]
 description = "Scene classification"
 """
-
-
-def write_cog(
-    path: Path,
-    data: np.ndarray,
-    transform: Affine,
-    crs: str,
-    nodata: float | None,
-    description: str,
-    blocksize: int = 256,
-    tags: dict[str, str] | None = None,
-) -> None:
-    """One single-band Cloud Optimized GeoTIFF with overviews (GDAL's COG driver; tiles of at least 128)."""
-    profile = {
-        "driver": "COG",
-        "width": data.shape[1],
-        "height": data.shape[0],
-        "count": 1,
-        "dtype": data.dtype.name,
-        "crs": crs,
-        "transform": transform,
-        "nodata": nodata,
-        "blocksize": max(blocksize, 128),
-        "compress": "deflate",
-        "overview_resampling": "nearest",
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data, 1)
-        dst.set_band_description(1, description)
-        if tags:
-            dst.update_tags(**tags)
 
 
 def _s2_scene(
