@@ -13,8 +13,7 @@ import scipy.signal
 import xarray as xr
 
 from openeo_gip.demodata import synthetic
-from tests.conftest import make_config
-from tests.udf.test_run_udf_client import netcdf, source
+from tests.udf.test_run_udf_client import netcdf, source, udf_config
 
 # Every UDF runs in its own sandboxed process: seconds per test.
 pytestmark = pytest.mark.slow
@@ -105,8 +104,7 @@ def s2(tmp_path) -> synthetic.Sentinel2Demo:
 
 @pytest.fixture
 def config(tmp_path, db_url, s2):
-    dask = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
-    return make_config(tmp_path, db_url, dask=dask, jobs={"runner_threads": 1}, udf=UDF_LIMITS)
+    return udf_config(tmp_path, db_url, UDF_LIMITS)
 
 
 def udf(code: str, **context) -> openeo.UDF:

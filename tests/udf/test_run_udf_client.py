@@ -41,10 +41,15 @@ def s2(tmp_path) -> synthetic.Sentinel2Demo:
     return synthetic.write_sentinel2_demo(tmp_path / "data" / "S2", size=32, dates=2, blocksize=16)
 
 
+def udf_config(tmp_path, db_url, limits: dict):
+    """A config for UDF tests: one dask worker, one job runner and the given UDF limits."""
+    dask = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
+    return make_config(tmp_path, db_url, dask=dask, jobs={"runner_threads": 1}, udf=limits)
+
+
 @pytest.fixture
 def config(tmp_path, db_url, s2):
-    dask = {"n_workers": 1, "threads_per_worker": 2, "memory_limit": "6GiB"}
-    return make_config(tmp_path, db_url, dask=dask, jobs={"runner_threads": 1}, udf=UDF_LIMITS)
+    return udf_config(tmp_path, db_url, UDF_LIMITS)
 
 
 def netcdf(content: bytes) -> xr.DataArray:
