@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from openeo_gip.catalog.product_parts import Product, ProductBand, xml_values
@@ -133,17 +134,7 @@ def _band(path: Path, name: str, number: str, **kwargs) -> ProductBand | None:
 
 def _level2_bands(path: Path, mtl: dict) -> list[ProductBand]:
     group = "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS"
-    bands = [
-        _band(
-            path,
-            f"SR_B{n}",
-            str(n),
-            scale=_number(mtl, group, f"REFLECTANCE_MULT_BAND_{n}"),
-            offset=_number(mtl, group, f"REFLECTANCE_ADD_BAND_{n}"),
-            description="Surface reflectance",
-        )
-        for n in range(1, 8)
-    ]
+    bands = _rescaled(path, mtl, group, "SR_B", range(1, 8), "REFLECTANCE", "Surface reflectance")
     if (path / f"{path.name}_ST_B10.TIF").is_file():
         group = "LEVEL2_SURFACE_TEMPERATURE_PARAMETERS"
         bands.append(
@@ -162,26 +153,33 @@ def _level2_bands(path: Path, mtl: dict) -> list[ProductBand]:
 def _level1_bands(path: Path, mtl: dict) -> list[ProductBand]:
     group = "LEVEL1_RADIOMETRIC_RESCALING"
     sine = math.sin(math.radians(_number(mtl, "IMAGE_ATTRIBUTES", "SUN_ELEVATION")))
-    bands = [
-        _band(
-            path,
-            f"B{n}",
-            str(n),
-            scale=_number(mtl, group, f"REFLECTANCE_MULT_BAND_{n}") / sine,
-            offset=_number(mtl, group, f"REFLECTANCE_ADD_BAND_{n}") / sine,
-            description="Top-of-atmosphere reflectance (sun elevation corrected)",
-        )
-        for n in range(1, 10)
-    ]
-    bands += [
-        _band(
-            path,
-            f"B{n}",
-            str(n),
-            scale=_number(mtl, group, f"RADIANCE_MULT_BAND_{n}"),
-            offset=_number(mtl, group, f"RADIANCE_ADD_BAND_{n}"),
-            description="Top-of-atmosphere radiance (W / (m2 sr um))",
-        )
-        for n in (10, 11)
-    ]
+    reflectance = "Top-of-atmosphere reflectance (sun elevation corrected)"
+    bands = _rescaled(path, mtl, group, "B", range(1, 10), "REFLECTANCE", reflectance, sine)
+    radiance = "Top-of-atmosphere radiance (W / (m2 sr um))"
+    bands += _rescaled(path, mtl, group, "B", (10, 11), "RADIANCE", radiance)
     return [band for band in bands if band is not None]
+
+
+def _rescaled(
+    path: Path,
+    mtl: dict,
+    group: str,
+    prefix: str,
+    numbers: Iterable[int],
+    quantity: str,
+    description: str,
+    divisor: float = 1.0,
+) -> list[ProductBand | None]:
+    """Bands ``prefix``+number with the scale and offset of ``quantity`` (``REFLECTANCE``, ``RADIANCE``)
+    the MTL's ``group`` states for each, divided by ``divisor``."""
+    return [
+        _band(
+            path,
+            f"{prefix}{n}",
+            str(n),
+            scale=_number(mtl, group, f"{quantity}_MULT_BAND_{n}") / divisor,
+            offset=_number(mtl, group, f"{quantity}_ADD_BAND_{n}") / divisor,
+            description=description,
+        )
+        for n in numbers
+    ]
