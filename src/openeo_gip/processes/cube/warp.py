@@ -44,7 +44,7 @@ class Grid:
 
 def warp(values: da.Array, source: Grid, target: Grid, method: Resampling) -> da.Array:
     """``values`` (..., y, x) on ``source`` resampled onto ``target``; float (NaN for no data), lazy,
-    chunked in y/x by ``target_chunks`` and like ``values`` in the leading dimensions."""
+    chunked in y/x by ``CHUNK_EDGE`` (less for coarser targets) and like ``values`` in the leading ones."""
     dtype = np.result_type(values.dtype, np.float32)
     to_source = _pixel_mapper(target, source)
     scales = _scales(to_source, target)
@@ -132,19 +132,11 @@ def _pixel_mapper(target: Grid, source: Grid):
     to_source_pixels = ~source.transform
 
     def mapper(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xs, ys = _apply(target.transform, cols, rows)
-        xs, ys = transformer.transform(xs, ys, errcheck=False)
-        cols_out, rows_out = _apply(to_source_pixels, np.asarray(xs), np.asarray(ys))
+        xs, ys = transformer.transform(*(target.transform * (cols, rows)), errcheck=False)
+        cols_out, rows_out = to_source_pixels * (np.asarray(xs), np.asarray(ys))
         return np.asarray(rows_out), np.asarray(cols_out)
 
     return mapper
-
-
-def _apply(transform: Affine, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (
-        transform.a * xs + transform.b * ys + transform.c,
-        transform.d * xs + transform.e * ys + transform.f,
-    )
 
 
 def _outline(y0: int, y1: int, x0: int, x1: int) -> tuple[np.ndarray, np.ndarray]:
