@@ -330,15 +330,16 @@ _MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
 
 # ------------------------------------------------------------------------------------------------- Landsat
 
-# Band word of the file name -> (green-vegetation, bare-soil) reflectance (reflective bands) or None.
+# Band word of the file name -> (green-vegetation, bare-soil) reflectance of the reflective bands: those of
+# the Sentinel-2 band seeing about the same light, but for the panchromatic B8 and the cirrus B9.
 _LANDSAT_REFLECTANCE = {
-    "B1": (0.03, 0.08),
-    "B2": (0.03, 0.09),
-    "B3": (0.06, 0.11),
-    "B4": (0.03, 0.14),
-    "B5": (0.40, 0.20),
-    "B6": (0.18, 0.30),
-    "B7": (0.08, 0.25),
+    "B1": _S2_REFLECTANCE["B01"],
+    "B2": _S2_REFLECTANCE["B02"],
+    "B3": _S2_REFLECTANCE["B03"],
+    "B4": _S2_REFLECTANCE["B04"],
+    "B5": _S2_REFLECTANCE["B08"],
+    "B6": _S2_REFLECTANCE["B11"],
+    "B7": _S2_REFLECTANCE["B12"],
     "B8": (0.05, 0.12),
     "B9": (0.002, 0.002),
 }
