@@ -176,3 +176,26 @@ def test_task_keys_follow_the_files_so_a_file_replaced_in_place_is_read_anew(rec
     after = reader.load_cube(record, bands=["B04"])
     assert after.data.name != before.data.name
     np.testing.assert_array_equal(after.isel(t=0, bands=0).values, _expected(s2, "B04", 0)[::-1])
+
+
+def test_two_windows_from_the_same_pixel_have_their_own_task_keys(record, s2):
+    west, north = s2.transform.c + 100, s2.transform.f - 200  # pixel column 10, row 20
+    small, large = (
+        reader.load_cube(
+            record,
+            bands=["B04"],
+            spatial_extent={
+                "west": west,
+                "east": west + 10 * n,
+                "north": north,
+                "south": north - 10 * n,
+                "crs": 32631,
+            },
+        )
+        for n in (5, 9)
+    )
+    # One graph using both: with one name, the blocks of one window stood in for the other's.
+    both = dask.array.concatenate([small.data, large.data[..., :5, :5]], axis=-1).compute()
+    expected = _expected(s2, "B04", 1)[20:25, 10:15]
+    assert small.data.name != large.data.name
+    np.testing.assert_array_equal(both[1, 0], np.concatenate([expected, expected], axis=-1))
