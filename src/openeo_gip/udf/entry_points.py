@@ -113,17 +113,18 @@ def _udf_data_function(namespace: dict[str, Any]) -> Callable | None:
     return None
 
 
-def _with_context(function: Callable, argument: Any, context: Any) -> Any:
-    """``function(argument, context)``, or ``function(argument)`` when it takes no context."""
+def _with_context(function: Callable) -> Callable[[Any, Any], Any]:
+    """``function`` called as ``(argument, context)``, without the context when it takes none (asked once:
+    ``apply_timeseries`` is called once per pixel)."""
     if len(_parameters(function)) == 1:
-        return function(argument)
-    return function(argument, context)
+        return lambda argument, context: function(argument)
+    return function
 
 
 def _call_datacube(function: Callable, cube: xr.DataArray, context: Any) -> xr.DataArray:
     parameters = _parameters(function)
     wrapped = parameters and _is_xarray_datacube(parameters[0].annotation)
-    result = _with_context(function, XarrayDataCube(cube) if wrapped else cube, context)
+    result = _with_context(function)(XarrayDataCube(cube) if wrapped else cube, context)
     return _as_array(result, cube, function.__name__)
 
 
@@ -160,8 +161,9 @@ def _per_time_series(function: Callable, cube: xr.DataArray, context: Any) -> xr
     values = cube.transpose("t", *others).values.reshape(cube.sizes["t"], -1)
     index = pd.DatetimeIndex(cube["t"].values, name="t") if "t" in cube.coords else None
     out = np.empty(values.shape, dtype=np.float64)
+    call = _with_context(function)
     for column in range(values.shape[1]):
-        series = _with_context(function, pd.Series(values[:, column], index=index), context)
+        series = call(pd.Series(values[:, column], index=index), context)
         result = np.asarray(series, dtype=np.float64)
         if result.shape != (values.shape[0],):
             raise UdfProblem("apply_timeseries must return a series as long as the one it received")
@@ -199,7 +201,7 @@ def metadata_of(cube: xr.DataArray) -> CollectionMetadata:
 def _relabel(function: Callable, cube: xr.DataArray, result: xr.DataArray, context: Any) -> xr.DataArray:
     """The result with the dimension names and band labels ``apply_metadata`` gives."""
     before = metadata_of(cube)
-    after = _with_context(function, before, context)
+    after = _with_context(function)(before, context)
     if not isinstance(after, CubeMetadata) or after.dimension_names() is None:
         raise UdfProblem("apply_metadata must return the metadata it received, changed (e.g. rename_labels)")
     names, old_names = after.dimension_names(), before.dimension_names()
