@@ -34,7 +34,8 @@ _READERS: list[tuple[Callable[[Path], bool], Callable[[Path], Product]]] = [
 
 
 def is_product(path: Path) -> bool:
-    return path.is_dir() and any(recognises(path) for recognises, _ in _READERS)
+    # The name first: the scan asks this of every file of every folder.
+    return any(recognises(path) for recognises, _ in _READERS) and path.is_dir()
 
 
 def product_folders(folder: Path) -> list[Path]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from openeo_gip.catalog.metadata import known_band
 from openeo_gip.catalog.naming import NameParts, NamePattern
-from openeo_gip.catalog.products import is_product, products_record
+from openeo_gip.catalog.products import product_folders, products_record
 from openeo_gip.catalog.sidecar import Sidecar, is_stac_document, load_sidecar, sidecar_paths
 from openeo_gip.raster.grid import common_grid
 from openeo_gip.raster.headers import MULTIDIM_SUFFIXES, BandHeader, is_raster, read_headers
@@ -56,7 +56,7 @@ def find_sources(data_root: Path, products: bool = True) -> list[Source]:
             stac = next((child / name for name in STAC_FILES if is_stac_document(child / name)), None)
             if stac is not None:
                 sources.append(Source(collection_id(child.name), "stac", stac))
-            elif products and (is_product(child) or any(is_product(sub) for sub in child.iterdir())):
+            elif products and product_folders(child):
                 sources.append(Source(collection_id(child.name), "products", child))
             elif any(is_raster(path) for path in _files(child)):
                 sources.append(Source(collection_id(child.name), "folder", child))
