@@ -20,14 +20,17 @@ DEMO_CONFIG = Path("var") / "config.toml"
 
 
 def _load(ctx: click.Context) -> Config:
+    if "config" in ctx.obj:  # read (and announced) once per command, e.g. by `user remove`
+        return ctx.obj["config"]
     path = ctx.obj["config_path"]
     if path is None and DEMO_CONFIG.is_file():
         path = DEMO_CONFIG
         click.echo(f"config: {DEMO_CONFIG} (the demo's; --config names another)", err=True)
     try:
-        return load_config(path)
+        ctx.obj["config"] = load_config(path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    return ctx.obj["config"]
 
 
 def _database(ctx: click.Context) -> Database:
