@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.support.server_process import ServerProcess, assert_openeo_error, assert_still_serving
+from tests.support.server_process import ServerProcess, assert_openeo_error, assert_still_serving, send_json
 
 pytestmark = pytest.mark.slow
 
@@ -93,11 +93,6 @@ def test_a_complete_request_is_not_cut_off_by_the_header_deadline(edge_server):
         assert session.get(edge_server.url + "/", timeout=5).status_code == 200
 
 
-def _post_json(server: ServerProcess, path: str, data) -> requests.Response:
-    headers = {**server.token("alice"), "Content-Type": "application/json"}
-    return requests.post(server.url + path, data=data, headers=headers, timeout=30)
-
-
 def _padded_process(size: int) -> bytes:
     """A valid /result body of ``size`` bytes: a small graph and a long title."""
     process = {"process_graph": {"a": {"process_id": "add", "arguments": {"x": 1, "y": 2}, "result": True}}}
@@ -106,8 +101,8 @@ def _padded_process(size: int) -> bytes:
 
 
 def test_a_json_body_over_the_limit_is_refused(edge_server):
-    assert _post_json(edge_server, "/result", _padded_process(JSON_BYTES // 2)).json() == 3
-    body = assert_openeo_error(_post_json(edge_server, "/result", _padded_process(2 * JSON_BYTES)), 413)
+    assert send_json(edge_server, "/result", _padded_process(JSON_BYTES // 2)).json() == 3
+    body = assert_openeo_error(send_json(edge_server, "/result", _padded_process(2 * JSON_BYTES)), 413)
     assert body["code"] == "PayloadTooLarge" and str(JSON_BYTES) in body["message"]
     assert_still_serving(edge_server)
 
@@ -115,14 +110,14 @@ def test_a_json_body_over_the_limit_is_refused(edge_server):
 def test_a_chunked_json_body_over_the_limit_is_refused(edge_server):
     body = _padded_process(2 * JSON_BYTES)
     chunks = (body[start : start + 65536] for start in range(0, len(body), 65536))  # no Content-Length
-    assert_openeo_error(_post_json(edge_server, "/jobs", chunks), 413, "PayloadTooLarge")
+    assert_openeo_error(send_json(edge_server, "/jobs", chunks), 413, "PayloadTooLarge")
     assert_still_serving(edge_server)
 
 
 @pytest.mark.parametrize("path", ["/result", "/validation", "/jobs"])
 def test_a_json_body_nested_100k_deep_is_refused(edge_server, path):
     deep = "[" * 100_000 + "]" * 100_000
-    body = assert_openeo_error(_post_json(edge_server, path, '{"process": ' + deep + "}"), 400, "JSONInvalid")
+    body = assert_openeo_error(send_json(edge_server, path, '{"process": ' + deep + "}"), 400, "JSONInvalid")
     assert "deep" in body["message"]
     assert_still_serving(edge_server)
 
@@ -130,7 +125,7 @@ def test_a_json_body_nested_100k_deep_is_refused(edge_server, path):
 def test_a_json_body_over_the_depth_limit_is_refused_below_the_parsers_own_limit(edge_server):
     """600 levels parse in Python, but are more than the server's limit of 512."""
     deep = "[" * 600 + "]" * 600
-    body = assert_openeo_error(_post_json(edge_server, "/validation", deep), 400, "JSONInvalid")
+    body = assert_openeo_error(send_json(edge_server, "/validation", deep), 400, "JSONInvalid")
     assert "512" in body["message"]
     assert_still_serving(edge_server)
 

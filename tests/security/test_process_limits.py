@@ -12,7 +12,7 @@ import requests
 from openeo_gip.db import Database
 from openeo_gip.db.accounts import find_user
 from openeo_gip.db.process_graphs import put_process
-from tests.support.server_process import assert_openeo_error, assert_still_serving
+from tests.support.server_process import assert_openeo_error, assert_still_serving, send_json
 
 pytestmark = pytest.mark.slow
 
@@ -32,16 +32,9 @@ def _call(process_id: str, **arguments) -> dict:
     return {"process_id": process_id, "arguments": arguments}
 
 
-def _post(server, path: str, body: str | dict, method: str = "POST") -> requests.Response:
-    """``body`` as JSON; text is sent as it is (NaN, Infinity and nesting Python's encoder refuses)."""
-    text = body if isinstance(body, str) else json.dumps(body)
-    headers = {**server.token("alice"), "Content-Type": "application/json"}
-    return requests.request(method, server.url + path, data=text, headers=headers, timeout=60)
-
-
 def _result(server, process: str | dict) -> requests.Response:
     text = process if isinstance(process, str) else json.dumps(process)
-    return _post(server, "/result", '{"process": ' + text + "}")
+    return send_json(server, "/result", '{"process": ' + text + "}")
 
 
 def _save(**options) -> dict:
@@ -254,10 +247,12 @@ DEEP = {"arrays 400": _deep_arrays(400), "callbacks 100": _deep_callbacks(100)}
 def test_deep_nesting_is_refused_everywhere(hostile_server, process):
     server = hostile_server
     assert_openeo_error(_result(server, process), 400, "ProcessGraphInvalid")
-    assert_openeo_error(_post(server, "/jobs", '{"process": ' + process + "}"), 400, "ProcessGraphInvalid")
-    stored = _post(server, "/process_graphs/deep", process, method="PUT")
+    assert_openeo_error(
+        send_json(server, "/jobs", '{"process": ' + process + "}"), 400, "ProcessGraphInvalid"
+    )
+    stored = send_json(server, "/process_graphs/deep", process, method="PUT")
     assert_openeo_error(stored, 400, "ProcessGraphInvalid")
-    validation = _post(server, "/validation", process)
+    validation = send_json(server, "/validation", process)
     assert validation.status_code == 200, validation.text
     assert [error["code"] for error in validation.json()["errors"]] == ["ProcessGraphInvalid"]
     assert_still_serving(server)
@@ -276,10 +271,10 @@ def _calls(process_id: str) -> dict:
 def test_recursive_user_processes_cannot_be_stored(hostile_server):
     server = hostile_server
     x = [{"name": "x", "schema": {"type": "number"}}]
-    assert _post(server, "/process_graphs/ping", {**_calls("absolute"), "parameters": x}, "PUT").ok
-    assert _post(server, "/process_graphs/pong", {**_calls("ping"), "parameters": x}, "PUT").ok
+    assert send_json(server, "/process_graphs/ping", {**_calls("absolute"), "parameters": x}, "PUT").ok
+    assert send_json(server, "/process_graphs/pong", {**_calls("ping"), "parameters": x}, "PUT").ok
     for process_id, body in (("ping", _calls("ping")), ("ping", _calls("pong"))):  # itself, or through pong
-        response = _post(server, f"/process_graphs/{process_id}", {**body, "parameters": x}, "PUT")
+        response = send_json(server, f"/process_graphs/{process_id}", {**body, "parameters": x}, "PUT")
         assert "recursive" in assert_openeo_error(response, 400, "ProcessGraphInvalid")["message"]
     assert_still_serving(server)
 
@@ -294,7 +289,7 @@ def test_validation_refuses_a_recursive_process_as_result_does(hostile_server):
     finally:
         db.dispose()
     graph = _process(n=_call("loop", x=1))
-    validation = _post(server, "/validation", graph)
+    validation = send_json(server, "/validation", graph)
     assert [error["code"] for error in validation.json()["errors"]] == ["ProcessGraphInvalid"], (
         validation.text
     )

@@ -140,6 +140,14 @@ class ServerProcess:
         return self.log.read_text(errors="replace")
 
 
+def send_json(server: ServerProcess, path: str, body, method: str = "POST") -> requests.Response:
+    """``body`` sent as alice's JSON request: a dict is encoded; text, bytes or an iterator of chunks are sent
+    as they are (NaN, nesting Python's encoder refuses, chunked bodies)."""
+    data = json.dumps(body) if isinstance(body, dict) else body
+    headers = {**server.token("alice"), "Content-Type": "application/json"}
+    return requests.request(method, server.url + path, data=data, headers=headers, timeout=60)
+
+
 def assert_still_serving(server: ServerProcess, within: float = 1.0) -> None:
     """The server process is alive and answers another user's request in ``within`` seconds."""
     assert server.alive(), f"the server died:\n{server.log_text()[-3000:]}"
