@@ -1,5 +1,6 @@
 """The benchmark's openeo-processes-dask side; runs in its own environment (``bench/.venv-local``), never in
-openeo-gip's. ``bench/ndvi_mean.py`` creates that environment and calls this script.
+openeo-gip's. ``bench/ndvi_mean.py`` creates that environment and calls this script (so does
+``bench/xarray_dask.py``, through ``ndvi_mean``'s functions).
 
     prepare --cogs DIR --store FILE.nc     the per-date COGs as one netCDF stack (t, y, x per band), once
     run --graph GRAPH.json --out OUT.tif   the graph through openeo.local.LocalConnection, its result
@@ -47,7 +48,8 @@ def prepare(cogs: Path, store: Path) -> None:
     dataset = xr.Dataset(variables)
     crs = dataset[bands[0]].rio.crs
     dataset = dataset.drop_vars("spatial_ref", errors="ignore").rio.write_crs(crs)
-    encoding = {band: {"_FillValue": 0, "chunksizes": (1, 1024, 1024), "zlib": False} for band in bands}
+    chunks = (1, min(1024, dataset.sizes["y"]), min(1024, dataset.sizes["x"]))  # no larger than the cube
+    encoding = {band: {"_FillValue": 0, "chunksizes": chunks, "zlib": False} for band in bands}
     partial = store.with_suffix(".partial.nc")
     dataset.to_netcdf(partial, encoding=encoding)
     partial.rename(store)  # complete or absent: the caller writes it once

@@ -20,6 +20,7 @@ once next to the COGs, and reports the seconds of processing + writing and its o
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import multiprocessing
 import os
@@ -243,14 +244,23 @@ def _local_store(python: Path, collection: Path, data_root: Path) -> Path:
     return store
 
 
-def _run_local(python: Path, workload: str, store: Path, folder: Path) -> tuple[float, float, Path]:
-    """The graph without save_result (openeo-processes-dask has none) on the netCDF stack."""
-    nodes = _graph(workload)["process"]["process_graph"]
-    nodes["load"]["arguments"]["id"] = str(store)
-    del nodes["save"]
-    nodes["reduce"]["result"] = True
-    graph, out = folder / f"{workload}-local.json", folder / f"{workload}-local.tif"
-    graph.write_text(json.dumps(nodes))
+def _local_graph(request: dict, store: Path) -> dict:
+    """The graph of ``request`` for openeo-processes-dask: its collection is ``store``, and it ends at the
+    cube save_result would write (openeo-processes-dask has no save_result)."""
+    nodes = copy.deepcopy(request["process"]["process_graph"])
+    save = next(name for name, node in nodes.items() if node["process_id"] == "save_result")
+    nodes[nodes.pop(save)["arguments"]["data"]["from_node"]]["result"] = True
+    for node in nodes.values():
+        if node["process_id"] == "load_collection":
+            node["arguments"]["id"] = str(store)
+    return nodes
+
+
+def _run_local(python: Path, request: dict, store: Path, out: Path) -> tuple[float, float]:
+    """Seconds and peak MiB of openeo-processes-dask running ``request`` on the netCDF ``store``, its
+    result written to ``out``; RuntimeError with the last line of its error when it fails."""
+    graph = out.with_suffix(".json")
+    graph.write_text(json.dumps(_local_graph(request, store)))
     command = [
         str(python),
         str(BENCH / "local_processing.py"),
@@ -260,18 +270,26 @@ def _run_local(python: Path, workload: str, store: Path, folder: Path) -> tuple[
         "--out",
         str(out),
     ]
-    finished = subprocess.run(command, check=True, capture_output=True, text=True)
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        lines = finished.stderr.strip().splitlines() or [f"exit code {finished.returncode}"]
+        raise RuntimeError(lines[-1])
     figures = json.loads(finished.stdout.strip().splitlines()[-1])
-    return figures["seconds"], figures["peak_mib"], out
+    return figures["seconds"], figures["peak_mib"]
 
 
-def _warm_up(url: str, headers: dict) -> None:
-    """One tiny request first: a running server has its Dask cluster started already (on first use)."""
+def _tiny_graph() -> dict:
+    """W1 over 10 x 10 pixels: what warms a server up."""
     graph = _graph("W1")
     west, north = synthetic.S2_ORIGIN
     box = {"west": west, "east": west + 100, "south": north - 100, "north": north, "crs": 32631}
     graph["process"]["process_graph"]["load"]["arguments"]["spatial_extent"] = box
-    requests.post(f"{url}/result", json=graph, headers=headers, timeout=600).raise_for_status()
+    return graph
+
+
+def _warm_up(url: str, headers: dict) -> None:
+    """One tiny request first: a running server has its Dask cluster started already (on first use)."""
+    requests.post(f"{url}/result", json=_tiny_graph(), headers=headers, timeout=600).raise_for_status()
 
 
 def _free_port() -> int:
@@ -287,11 +305,14 @@ def _peak_mib(pid: int) -> float:
     return float("nan")
 
 
-def _server(folder: Path, data_root: Path, more: str = "") -> tuple[subprocess.Popen, str, dict]:
-    """An ``openeo-gip serve`` process on ``data_root``; ``more``: further config sections (TOML)."""
+def _server(
+    folder: Path, data_root: Path, more: str = "", jobs: int = 0
+) -> tuple[subprocess.Popen, str, dict]:
+    """An ``openeo-gip serve`` process on ``data_root``; ``more``: further config sections (TOML); ``jobs``:
+    its threads running batch jobs."""
     port = _free_port()
     config = folder / "config.toml"
-    settings = "[jobs]\nrunner_threads = 0\n[sync]\nmax_pixels = 10000000000\nmax_seconds = 3600\n"
+    settings = f"[jobs]\nrunner_threads = {jobs}\n[sync]\nmax_pixels = 10000000000\nmax_seconds = 3600\n"
     config.write_text(f'[paths]\ndata_root = "{data_root}"\n' + settings + more)
     cli = [sys.executable, "-m", "openeo_gip.cli", "--config", str(config)]
     subprocess.run(
@@ -363,7 +384,9 @@ def main() -> None:
                     f"time ratio {gip_seconds / base_seconds:4.2f} | largest difference {difference:.2g}"
                 )
                 if local is not None:
-                    seconds, peak, out = _run_local(*local[:1], workload, local[1], Path(folder))
+                    out = Path(folder) / f"{workload}-local.tif"
+                    python, store = local
+                    seconds, peak = _run_local(python, _graph(workload), store, out)
                     print(
                         f"{workload}: openeo-processes-dask {seconds:6.1f} s, peak {peak:7.0f} MiB | "
                         f"openeo-gip / openeo-processes-dask: time {gip_seconds / seconds:4.2f}, "
