@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import dask
 import numpy as np
 import pytest
+import xarray as xr
 from affine import Affine
+from rasterio.crs import CRS
 from rasterio.warp import transform as transform_points
 
 from openeo_gip.demodata import synthetic
@@ -199,3 +204,45 @@ def test_two_windows_from_the_same_pixel_have_their_own_task_keys(record, s2):
     expected = _expected(s2, "B04", 1)[20:25, 10:15]
     assert small.data.name != large.data.name
     np.testing.assert_array_equal(both[1, 0], np.concatenate([expected, expected], axis=-1))
+
+
+def test_task_keys_name_everything_that_is_read(record, s2):
+    """Keys are made from the files, window, bands, dates, axes and dtype (not by dask walking the file
+    records): each of them changing gives other keys, asking the same again the same keys."""
+    plan = reader.select_source(record, bands=["B04"])
+    name = reader.build_cube(plan).data.name
+    assert reader.build_cube(reader.select_source(record, bands=["B04"])).data.name == name
+    rescaled = copy.deepcopy(record)
+    for item in rescaled.items:
+        item.assets["B04"][0].scale = 2.0  # e.g. the collection's sidecar changed, not the files
+    west, north = s2.transform.c, s2.transform.f
+    window = {"west": west, "east": west + 100, "north": north, "south": north - 100, "crs": 32631}
+    others = {
+        "bands": reader.select_source(record, bands=["B08"]),
+        "dates": reader.select_source(record, bands=["B04"], temporal_extent=("2023-02-01", None)),
+        "window": reader.select_source(record, bands=["B04"], spatial_extent=window),
+        "dtype": dataclasses.replace(plan, dtype=np.dtype("float64")),
+        "scale": reader.select_source(rescaled, bands=["B04"]),
+    }
+    names = {what: reader.build_cube(other).data.name for what, other in others.items()}
+    names["no band axis"] = reader.build_cube(plan, keep_bands=False).data.name
+    assert name not in names.values() and len(set(names.values())) == len(names), names
+    # The read of a slice (processes/cube/pushdown.py) is the read of its cube.
+    assert reader.read_array(others["window"]).name == names["window"]
+
+
+@pytest.mark.parametrize("crs", ["EPSG:32631", "EPSG:3035", "ESRI:54009"])
+def test_the_crs_coordinate_is_what_rioxarray_writes(record, crs):
+    """``spatial_ref`` (CF attributes, WKT, transform) and the encoding as rioxarray's ``write_crs`` and
+    ``write_transform`` make them, for grids in several CRSs built one after the other."""
+    grid = dataclasses.replace(record.grid, crs=crs)
+    cube = reader.build_cube(reader.select_source(dataclasses.replace(record, grid=grid), bands=["B04"]))
+    expected = (
+        xr.DataArray(np.zeros((grid.height, grid.width)), dims=("y", "x"))
+        .rio.write_crs(CRS.from_user_input(crs))
+        .rio.write_transform(grid.affine)
+    )
+    assert cube.coords["spatial_ref"].attrs == expected.coords["spatial_ref"].attrs
+    assert cube.coords["spatial_ref"].values == expected.coords["spatial_ref"].values
+    assert cube.encoding == expected.encoding == {"grid_mapping": "spatial_ref"}
+    assert cube.rio.crs == CRS.from_user_input(crs) and cube.rio.transform() == grid.affine

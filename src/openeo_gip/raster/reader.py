@@ -9,6 +9,9 @@ grid are read directly; files in another CRS or resolution through a GDAL warped
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import itertools
 import math
 import os
 import re
@@ -22,7 +25,7 @@ import rasterio
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from affine import Affine
-from dask.base import tokenize
+from dask.layers import ArrayBlockwiseDep
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
@@ -125,55 +128,125 @@ def select_source(
 def build_cube(source: ReadPlan, keep_bands: bool = True) -> xr.DataArray:
     """The lazy cube reading exactly ``source``: a dask task per chunk, band and time. A source of one
     band with ``keep_bands=False`` gives the cube without the ``bands`` dimension (that band's values)."""
-    record, items, band_names, dtype = source.record, source.items, list(source.bands), source.dtype
+    record, band_names = source.record, list(source.bands)
     grid = record.grid
     row0, row1, col0, col1 = source.window
-    has_time = record.has_time
     keep_bands = keep_bands or len(band_names) != 1
-    sample = next((a for item in items for assets in item.assets.values() for a in assets), None)
-    row_chunks, col_chunks = _chunks((row0, row1), (col0, col1), sample, source.chunks)
-    # One blockwise layer for the whole cube, with exactly the cube's dimensions (no arrays per band and
-    # date stacked together, no slicing afterwards): one task per chunk, and the steps that follow fuse
-    # into it.
-    axes = (has_time, keep_bands)
-    chunks = [(1,) * n for n, kept in zip((len(items), len(band_names)), axes, strict=True) if kept]
-    chunks += [row_chunks, col_chunks]
-    if not items or not band_names:
-        # One chunk for the empty case: dask cannot size automatic chunks of a zero-length array.
-        data = da.zeros(tuple(sum(c) for c in chunks), dtype=dtype, chunks=-1)
-    else:
-        table = [[item.assets.get(name, []) for name in band_names] for item in items]
-        # Task keys name what is read: a file replaced in place (same header) gives other keys, so the
-        # cluster never answers with what it computed from the old file.
-        key = tokenize(
-            _read_cube_block, table, axes, grid, (row0, col0), chunks, dtype, _file_versions(table)
-        )
-        data = da.map_blocks(
-            _read_cube_block,
-            table=table,
-            axes=axes,
-            grid=grid,
-            origin=(row0, col0),
-            out_dtype=dtype,
-            chunks=tuple(chunks),
-            name=f"read-{key}",
-            dtype=dtype,
-            meta=np.array((), dtype=dtype),
-        )
     sub = Affine(*grid.transform[:6]) @ Affine.translation(col0, row0)
     sub_grid = Grid(grid.crs, list(sub)[:6], col1 - col0, row1 - row0)
     coords: dict[str, Any] = {"y": sub_grid.y_coords(), "x": sub_grid.x_coords()}
     if keep_bands:
         coords["bands"] = band_names
-    if has_time:
-        coords["t"] = np.array([np.datetime64(item.datetime.rstrip("Z"), "ns") for item in items])
-    dims = [name for name, kept in zip(("t", "bands"), axes, strict=True) if kept] + ["y", "x"]
-    cube = xr.DataArray(data, dims=dims, coords=coords)
-    cube = cube.rio.write_crs(grid.rio_crs)
-    cube = cube.rio.write_transform(sub)
+    if record.has_time:
+        coords["t"] = np.array([np.datetime64(item.datetime.rstrip("Z"), "ns") for item in source.items])
+    dims = [name for name, kept in zip(("t", "bands"), (record.has_time, keep_bands), strict=True) if kept]
+    coords[GRID_MAPPING] = _grid_mapping(grid.crs, sub)
+    cube = xr.DataArray(
+        read_array(source, keep_bands), dims=[*dims, "y", "x"], coords=coords, attrs={"collection": record.id}
+    )
+    cube.encoding["grid_mapping"] = GRID_MAPPING
     cube.name = None  # not the name dask gave the array
-    cube.attrs["collection"] = record.id
     return cube
+
+
+def read_array(source: ReadPlan, keep_bands: bool = True) -> da.Array:
+    """The values of ``build_cube(source, keep_bands)`` alone, without coordinates: for a cube that has
+    them already (a slice of a cube read, ``processes/cube/pushdown.py``)."""
+    items, dtype = source.items, source.dtype
+    row0, row1, col0, col1 = source.window
+    sample = next((a for item in items for assets in item.assets.values() for a in assets), None)
+    # One blockwise layer for the whole cube, with exactly the cube's dimensions (no arrays per band and
+    # date stacked together, no slicing afterwards): one task per chunk, and the steps that follow fuse
+    # into it.
+    axes = (source.record.has_time, keep_bands or len(source.bands) != 1)
+    chunks = [(1,) * n for n, kept in zip((len(items), len(source.bands)), axes, strict=True) if kept]
+    chunks += _chunks((row0, row1), (col0, col1), sample, source.chunks)
+    if not items or not source.bands:
+        # One chunk for the empty case: dask cannot size automatic chunks of a zero-length array.
+        return da.zeros(tuple(sum(c) for c in chunks), dtype=dtype, chunks=-1)
+    table = [[item.assets.get(name, []) for name in source.bands] for item in items]
+    return _read_array(source.record, table, axes, (row0, col0), chunks, dtype)
+
+
+# The coordinate holding the CRS and transform, named as rioxarray names it.
+GRID_MAPPING = "spatial_ref"
+
+
+def _grid_mapping(crs: str, transform: Affine) -> xr.Variable:
+    """The ``spatial_ref`` coordinate that rioxarray's ``write_crs`` and ``write_transform`` write."""
+    attrs = {**_crs_attributes(crs), "GeoTransform": " ".join(str(v) for v in transform.to_gdal())}
+    return xr.Variable((), 0, attrs=attrs)
+
+
+@functools.lru_cache(maxsize=64)
+def _crs_attributes(crs: str) -> dict[str, Any]:
+    """The CRS attributes (CF grid mapping, WKT) rioxarray gives ``spatial_ref``, made once per CRS: making
+    them (pyproj's ``to_cf``) took about a millisecond per cube. Callers copy the dict."""
+    template = xr.DataArray(np.zeros((1, 1)), dims=("y", "x")).rio.write_crs(CRS.from_user_input(crs))
+    return dict(template.coords[GRID_MAPPING].attrs)
+
+
+def _read_array(record: CollectionRecord, table, axes, origin, chunks, dtype) -> da.Array:
+    """One blockwise layer reading ``table`` (date -> band -> files), a task per chunk. Each task is
+    given the files of its date and band and its window (``_Blocks``), and the layer a name made here:
+    dask neither walks nor hashes the table (that was most of the time of building a small cube).
+
+    The name says what is read: the files with their sizes and modification times, the window, chunks
+    and dtype. A file replaced in place (same header) gives other keys, so the cluster never answers with
+    what it computed from the old file."""
+    files = tuple(
+        (a.href, a.index, a.nodata, a.scale, a.offset, a.grid.crs, *a.grid.transform)
+        for assets in (assets for row in table for assets in row)
+        for a in assets
+    )
+    grid = record.grid
+    what = (
+        record.id,
+        grid.crs,
+        *grid.transform,
+        files,
+        _file_versions(table),
+        axes,
+        origin,
+        chunks,
+        dtype.str,
+    )
+    token = hashlib.sha1(repr(what).encode()).hexdigest()  # repr: exact, and fast for strings and numbers
+    index = tuple(range(len(chunks)))
+    return da.blockwise(
+        _read_cube_block,
+        index,
+        _Blocks(tuple(chunks), table, axes, origin),
+        index,
+        grid=grid,
+        out_dtype=dtype,
+        name=f"read-{token}",
+        dtype=dtype,
+        meta=np.array((), dtype=dtype),
+        align_arrays=False,
+    )
+
+
+class _Blocks(ArrayBlockwiseDep):
+    """What the task of each chunk reads: the files of its date and band (``table[date][band]``), and its
+    window on the collection grid. ``axes``: whether the cube has a date and a band axis (chunks of one);
+    ``origin``: the cube's first row and column on the grid."""
+
+    def __init__(self, chunks, table: list[list[list[Asset]]], axes: tuple[bool, bool], origin):
+        super().__init__(chunks)
+        self.table, self.axes = table, axes
+        self.rows, self.cols = (
+            tuple(itertools.accumulate(edges, initial=start))
+            for edges, start in zip(chunks[-2:], origin, strict=True)
+        )
+
+    def __getitem__(self, block: tuple[int, ...]) -> tuple:
+        *outer, row, col = block
+        date = outer.pop(0) if self.axes[0] else 0
+        band = outer.pop(0) if self.axes[1] else 0
+        (top, bottom), (left, right) = self.rows[row : row + 2], self.cols[col : col + 2]
+        shape = (1,) * sum(self.axes) + (bottom - top, right - left)
+        return self.table[date][band], top, left, shape
 
 
 # The file of a GDAL subdataset name such as NETCDF:"/data/t.nc":temperature.
@@ -326,19 +399,14 @@ def _split(start: int, stop: int, size: int) -> tuple[int, ...]:
     return tuple(b - a for a, b in zip(edges, edges[1:], strict=False)) or (0,)
 
 
-def _read_cube_block(table: list[list[list[Asset]]], axes, grid: Grid, origin, out_dtype, block_info=None):
-    """One chunk (one date, one band) of the cube: ``table[date][band]`` are the files to read from;
-    none (a band missing at this date) gives NaN. ``axes``: whether the block has a date, a band axis."""
-    location = list(block_info[None]["array-location"])
-    (r0, r1), (c0, c1) = location[-2:]
-    date = location.pop(0)[0] if axes[0] else 0
-    band = location.pop(0)[0] if axes[1] else 0
-    shape = (1,) * sum(axes) + (r1 - r0, c1 - c0)
-    assets = table[date][band]
+def _read_cube_block(block: tuple, grid: Grid, out_dtype) -> np.ndarray:
+    """One chunk (one date, one band) of the cube, ``block`` as ``_Blocks`` gives it: the files to read
+    from (none, for a band missing at this date, gives NaN), the chunk's first row and column on ``grid``
+    and its shape."""
+    assets, row, col, shape = block
     if not assets:
         return np.full(shape, np.nan, dtype=out_dtype)
-    values = read_window(assets, grid, origin[0] + r0, origin[1] + c0, r1 - r0, c1 - c0, out_dtype)
-    return values.reshape(shape)
+    return read_window(assets, grid, row, col, *shape[-2:], out_dtype).reshape(shape)
 
 
 def read_window(assets: list[Asset], grid: Grid, row: int, col: int, height: int, width: int, dtype):

@@ -14,7 +14,7 @@ import dask.array as da
 import xarray as xr
 
 from openeo_gip.model.values import ProcessContext
-from openeo_gip.raster.reader import build_cube
+from openeo_gip.raster.reader import read_array
 
 
 def remember_source(ctx: ProcessContext | None, cube: xr.DataArray, source: Any) -> None:
@@ -35,8 +35,8 @@ def band(cube: xr.DataArray, position: int, ctx: ProcessContext | None) -> xr.Da
     part = source.narrowed({"bands": [position]}) if source is not None else None
     if part is None:
         return result
-    fresh = build_cube(part, keep_bands=False)
-    return result.copy(data=fresh.data) if fresh.shape == result.shape else result
+    fresh = read_array(part, keep_bands=False)
+    return result.copy(data=fresh) if fresh.shape == result.shape else result
 
 
 def sliced(cube: xr.DataArray, selection: dict[str, Any], ctx: ProcessContext | None) -> xr.DataArray:
@@ -48,9 +48,9 @@ def sliced(cube: xr.DataArray, selection: dict[str, Any], ctx: ProcessContext | 
     part = source.narrowed(selection)
     if part is None:
         return result
-    fresh = build_cube(part)
+    fresh = read_array(part)
     if fresh.shape != result.shape:  # e.g. a scalar index dropped a dimension: keep the plain slice
         return result
-    narrowed = result.copy(data=fresh.data)
+    narrowed = result.copy(data=fresh)
     remember_source(ctx, narrowed, part)
     return narrowed
