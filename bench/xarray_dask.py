@@ -21,7 +21,7 @@ Variants (all by default):
             on the netCDF source only (``S2.nc`` as below, unchanged; rows of the COG source show n/a)
     batch   the graph as a batch job: ``POST /jobs``, ``POST /jobs/{id}/results``, ``GET /jobs/{id}`` every
             0.1 s until it is finished, the results document, the GeoTIFF downloaded through its signed link;
-            seconds from creating the job to the file received (the thumbnail a job also makes included)
+            seconds from creating the job to the file received
 
 The data is written once under ``bench/data/`` (the COGs of ``ndvi_mean.py``, and from them one netCDF
 file ``S2.nc``: B04, B08, SCL as uint16 (t, y, x), fill value 0, uncompressed, chunks 1 x 1024 x 1024).
