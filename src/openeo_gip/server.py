@@ -15,6 +15,7 @@ from waitress.server import BaseWSGIServer, create_server
 
 from openeo_gip.app import create_app
 from openeo_gip.config import Config
+from openeo_gip.engine.cluster import freeze_heap
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def run(config: Config, host: str | None = None, port: int | None = None) -> Non
     )
     app = create_app(config)
     server = make_server(app, config, host, port)
+    freeze_heap()
     log.info("serving the openEO API on http://%s:%s", host, port)
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (systemd, docker stop, kill) stops like Ctrl-C: running jobs are queued again below.

@@ -120,3 +120,22 @@ def test_an_idle_started_cluster_hardly_uses_the_cpu():
     assert finished.returncode == 0, finished.stderr
     share = float(finished.stdout.strip().splitlines()[-1])
     assert share < 0.015, f"the idle cluster used {share:.1%} of a core"
+
+
+_FROZEN = """
+import gc
+from openeo_gip.config import DaskConfig
+from openeo_gip.engine.cluster import DaskCluster
+cluster = DaskCluster(DaskConfig(n_workers=1, threads_per_worker=1))
+before = gc.get_freeze_count()
+cluster.client()
+print(before, gc.get_freeze_count(), len(gc.get_objects()))
+cluster.close()
+"""
+
+
+def test_the_heap_alive_when_the_cluster_starts_is_left_out_of_garbage_collections():
+    # A request's task graphs trigger full collections; they must not walk the modules and the cluster.
+    output = subprocess.run([sys.executable, "-c", _FROZEN], capture_output=True, text=True, check=True)
+    before, frozen, tracked = map(int, output.stdout.split())
+    assert before == 0 and frozen > 20_000 and tracked < frozen / 10

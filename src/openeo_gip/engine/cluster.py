@@ -11,6 +11,7 @@ anyone who can reach the port, on all network interfaces.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 
@@ -85,7 +86,9 @@ class DaskCluster:
             config.threads_per_worker,
             config.memory_limit,
         )
-        return Client(self._cluster, set_as_default=True)
+        client = Client(self._cluster, set_as_default=True)
+        freeze_heap()
+        return client
 
     def close(self) -> None:
         with self._lock:
@@ -95,6 +98,14 @@ class DaskCluster:
             if self._cluster is not None:
                 self._cluster.close()
                 self._cluster = None
+
+
+def freeze_heap() -> None:
+    """Leave the objects alive now (modules, the app, the cluster) out of later garbage collections: a
+    request builds large task graphs, and each full collection they trigger would otherwise walk the whole
+    long-lived heap (up to 0.4 s, inside a request's time)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _cluster_without_http(options: dict) -> LocalCluster:
