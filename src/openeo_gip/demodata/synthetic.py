@@ -226,9 +226,9 @@ class NetcdfCube:
 
     path: Path
     times: list[dt.date]
-    lat: np.ndarray  # ascending, as stored in the file
+    lat: np.ndarray  # as stored in the file (ascending unless written north first)
     lon: np.ndarray
-    packed: np.ndarray  # int16 as stored (time, lat ascending, lon)
+    packed: np.ndarray  # int16 as stored (time, lat, lon)
     variable: str = "temperature"
     scale: float = 0.01
     offset: float = 273.15
@@ -237,7 +237,7 @@ class NetcdfCube:
     def values(self) -> np.ndarray:
         """(time, y, x) with the northmost row first, as a reader returns them."""
         unpacked = np.where(self.packed == self.fill, np.nan, self.packed * self.scale + self.offset)
-        return unpacked[:, ::-1, :]
+        return unpacked if self.lat[0] > self.lat[-1] else unpacked[:, ::-1, :]
 
 
 def write_netcdf_cube(
@@ -249,10 +249,14 @@ def write_netcdf_cube(
     *,
     grid_mapping: bool = True,
     axes: tuple[str, str] = ("lat", "lon"),
+    north_first: bool = False,
+    compress: bool = False,
 ) -> NetcdfCube:
-    """A daily air temperature cube (K) on a 0.01 degree lat/lon grid (EPSG:4326), latitudes ascending,
-    packed as int16 with ``scale_factor``/``add_offset``/``_FillValue`` and a masked lake. Without
-    ``grid_mapping`` the file names no CRS, as ERA5 or CHIRPS files; ``axes`` names latitude and longitude."""
+    """A daily air temperature cube (K) on a 0.01 degree lat/lon grid (EPSG:4326), latitudes ascending
+    (descending with ``north_first``, as ERA5 stores them), packed as int16 with
+    ``scale_factor``/``add_offset``/``_FillValue`` and a masked lake; deflate-compressed with ``compress``.
+    Without ``grid_mapping`` the file names no CRS, as ERA5 or CHIRPS files; ``axes`` names latitude and
+    longitude."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -266,12 +270,21 @@ def write_netcdf_cube(
     packed = np.round((kelvin - 273.15) / 0.01).astype(np.int16)
     lake = (np.arange(size)[:, None] - size * 0.3) ** 2 + (np.arange(size)[None, :] - size * 0.6) ** 2
     packed[:, lake < (size * 0.1) ** 2] = -32768
-    _write_packed_netcdf(path, times, lat, lon, packed, grid_mapping, axes)
+    if north_first:
+        lat, packed = lat[::-1], packed[:, ::-1]
+    _write_packed_netcdf(path, times, lat, lon, packed, grid_mapping, axes, compress)
     return NetcdfCube(path, times, lat, lon, packed)
 
 
 def _write_packed_netcdf(
-    path: Path, times, lat, lon, packed: np.ndarray, grid_mapping: bool = True, axes=("lat", "lon")
+    path: Path,
+    times,
+    lat,
+    lon,
+    packed: np.ndarray,
+    grid_mapping: bool = True,
+    axes=("lat", "lon"),
+    compress=False,
 ) -> None:
     """CF netCDF with the int16 numbers written as they are (no re-packing by a library)."""
     import netCDF4
@@ -295,7 +308,9 @@ def _write_packed_netcdf(
             var = nc.createVariable(name, "f8", (name,))
             var.units, var.standard_name = units, standard
             var[:] = values
-        temperature = nc.createVariable("temperature", "i2", ("time", *axes), fill_value=-32768)
+        temperature = nc.createVariable(
+            "temperature", "i2", ("time", *axes), fill_value=-32768, zlib=compress
+        )
         temperature.set_auto_maskandscale(False)
         temperature.setncatts(
             {"scale_factor": 0.01, "add_offset": 273.15, "units": "K", "long_name": "air temperature"}

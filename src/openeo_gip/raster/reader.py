@@ -32,6 +32,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from openeo_gip.errors import ApiError
+from openeo_gip.raster import netcdf_direct
 from openeo_gip.raster.gdal_open import open_coarser, open_raster
 from openeo_gip.raster.grid import is_aligned, pixel_offset, window_for_bbox
 from openeo_gip.raster.records import Asset, CollectionRecord, Grid, Item
@@ -435,8 +436,7 @@ def _covers(asset: Asset, grid: Grid, row: int, col: int, height: int, width: in
 def _read_whole(asset: Asset, grid: Grid, row: int, col: int, height: int, width: int, dtype) -> np.ndarray:
     """The window from the one file holding all of it: its values as they are, no NaN canvas to fill."""
     off_row, off_col = pixel_offset(asset.grid, grid)
-    with open_raster(asset.href) as src:
-        raw = src.read(asset.index, window=Window(col - off_col, row - off_row, width, height))
+    raw = _read_band(asset, Window(col - off_col, row - off_row, width, height))
     return _to_values(raw, asset, np.dtype(dtype))
 
 
@@ -449,11 +449,19 @@ def _read_aligned(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray)
     r1, c1 = min(top + height, asset.grid.height), min(left + width, asset.grid.width)
     if r1 <= r0 or c1 <= c0:
         return
-    with open_raster(asset.href) as src:
-        raw = src.read(asset.index, window=Window(c0, r0, c1 - c0, r1 - r0))
+    raw = _read_band(asset, Window(c0, r0, c1 - c0, r1 - r0))
     values = _to_values(raw, asset, out.dtype)
     target = out[r0 - top : r1 - top, c0 - left : c1 - left]
     np.copyto(target, values, where=np.isnan(target))
+
+
+def _read_band(asset: Asset, window: Window) -> np.ndarray:
+    """The stored numbers of ``asset`` in ``window`` of its own pixels."""
+    raw = netcdf_direct.read(asset, window)
+    if raw is None:
+        with open_raster(asset.href) as src:
+            raw = src.read(asset.index, window=window)
+    return raw
 
 
 def _read_warped(asset: Asset, grid: Grid, row: int, col: int, out: np.ndarray) -> None:
@@ -507,7 +515,7 @@ def _to_values(raw: np.ndarray, asset: Asset, dtype: np.dtype) -> np.ndarray:
             invalid = np.isnan(values)
         else:
             invalid = raw == np.asarray(asset.nodata).astype(raw.dtype)
-        np.putmask(values, invalid, np.nan)
+        np.copyto(values, np.nan, where=invalid)  # a third of putmask's time
     if asset.scale != 1.0 or asset.offset != 0.0:
         values *= dtype.type(asset.scale)
         values += dtype.type(asset.offset)
