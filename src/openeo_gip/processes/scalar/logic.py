@@ -34,6 +34,11 @@ def _truth(value: Any) -> Any:
 def _and(a: Any, b: Any) -> Any:
     if not (_nullable(a) or _nullable(b)):
         return np.logical_and(a, b)
+    if _numeric(a) and _numeric(b):
+        # false where either is 0; otherwise null where either is NaN, else true (sign of a positive
+        # number): seven passes over the arrays instead of seventeen, in cloud masks of every size
+        a, b = np.abs(a), np.abs(b)
+        return where(np.fmin(a, b) == 0, 0.0, np.sign(np.minimum(a, b)))
     either_false = (~_truth(a) & ~_missing(a)) | (~_truth(b) & ~_missing(b))
     return where(either_false, 0.0, with_nulls(1.0 * (_truth(a) & _truth(b)), a, b))
 
@@ -41,8 +46,19 @@ def _and(a: Any, b: Any) -> Any:
 def _or(a: Any, b: Any) -> Any:
     if not (_nullable(a) or _nullable(b)):
         return np.logical_or(a, b)
+    if _numeric(a) and _numeric(b):
+        # true where either is non-zero and not NaN; otherwise false, or null where either is NaN
+        a, b = np.abs(a), np.abs(b)
+        return where(np.fmax(a, b) > 0, 1.0, np.maximum(a, b))
     either_true = _truth(a) | _truth(b)
     return where(either_true, 1.0, with_nulls(0.0 * a * b, a, b))
+
+
+def _numeric(value: Any) -> bool:
+    """Boolean or float arrays, or plain numbers (whose absolute values are never negative)."""
+    if hasattr(value, "dtype"):
+        return value.dtype.kind in "bf"
+    return isinstance(value, bool | int | float)
 
 
 def _missing(value: Any) -> Any:
