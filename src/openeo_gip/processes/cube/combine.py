@@ -90,9 +90,16 @@ def mask(data: xr.DataArray, mask: xr.DataArray, replacement: Any = None) -> xr.
     # Compare positionally: labels were checked above and float coordinates may differ in the last bit.
     cover = cover.drop_vars([c for c in cover.coords if c not in cover.dims or c in cube.coords])
     cover = cover.assign_coords({dim: cube[dim] for dim in cover.dims if dim in cube.coords})
-    masked = cover.fillna(0).astype(bool) if cover.dtype != bool else cover
+    masked = _masking(cover)
     value = np.nan if replacement is None else replacement
     return keep_metadata(cube.where(~masked, value).transpose(*cube.dims), cube)
+
+
+def _masking(cover: xr.DataArray) -> xr.DataArray:
+    """Where ``cover`` masks: true or non-zero; null (NaN) masks nothing. Two passes over a float mask."""
+    if cover.dtype == bool:
+        return cover
+    return np.abs(cover) > 0 if cover.dtype.kind == "f" else cover != 0
 
 
 def _same_labels(a: xr.DataArray, b: xr.DataArray) -> bool:
