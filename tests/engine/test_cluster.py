@@ -139,3 +139,15 @@ def test_the_heap_alive_when_the_cluster_starts_is_left_out_of_garbage_collectio
     output = subprocess.run([sys.executable, "-c", _FROZEN], capture_output=True, text=True, check=True)
     before, frozen, tracked = map(int, output.stdout.split())
     assert before == 0 and frozen > 20_000 and tracked < frozen / 10
+
+
+def test_the_schedulers_checks_for_timeouts_that_are_not_set_do_not_run():
+    cluster = DaskCluster(DaskConfig(n_workers=1, threads_per_worker=1))
+    try:
+        cluster.client()
+        callbacks = cluster._cluster.scheduler.periodic_callbacks
+        assert not callbacks["idle-timeout"].is_running()
+        assert not callbacks["no-workers-timeout"].is_running()
+        assert callbacks["stealing"].is_running()  # only those two are stopped
+    finally:
+        cluster.close()

@@ -33,6 +33,10 @@ _QUIET = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "500ms",
+    "distributed.admin.tick.cycle": "10s",
+    # The active memory manager drops surplus copies of results between workers every 2 s; the workers
+    # here share one process, and a request's results are released when it is written.
+    "distributed.scheduler.active-memory-manager.start": False,
 }
 
 
@@ -80,6 +84,7 @@ class DaskCluster:
                 log.warning("the Dask dashboard at %s shows every user's tasks", config.dashboard_address)
             else:
                 self._cluster = _cluster_without_http(options)
+            _stop_unused_checks(self._cluster)
         log.info(
             "started a local Dask cluster: %d worker(s) x %d thread(s), %s each",
             config.n_workers,
@@ -118,6 +123,20 @@ def _cluster_without_http(options: dict) -> LocalCluster:
     _close_http(cluster, [cluster.scheduler, *cluster.workers.values()])
     cluster.scheduler_info.get("services", {}).pop("dashboard", None)  # no dead link in reprs
     return cluster
+
+
+def _stop_unused_checks(cluster: LocalCluster) -> None:
+    """Stop the scheduler's checks for an idle timeout and for tasks without workers when neither timeout
+    is set (the default): they do nothing then, but wake the idle server eight times a second."""
+
+    async def stop() -> None:
+        scheduler = cluster.scheduler
+        unset = {"idle-timeout": scheduler.idle_timeout, "no-workers-timeout": scheduler.no_workers_timeout}
+        for name, timeout in unset.items():
+            if timeout is None and name in scheduler.periodic_callbacks:
+                scheduler.periodic_callbacks[name].stop()
+
+    cluster.sync(stop)
 
 
 def _close_http(cluster: LocalCluster, nodes) -> None:
