@@ -4,8 +4,9 @@ openeo-gip's. ``bench/ndvi_mean.py`` creates that environment and calls this scr
 
     prepare --cogs DIR --store FILE.nc     the per-date COGs as one netCDF stack (t, y, x per band), once
     run --graph GRAPH.json --out OUT.tif   the graph through openeo.local.LocalConnection, its result
-                                           written as a tiled, deflate-compressed GeoTIFF; prints JSON
-                                           with the seconds of processing + writing and the peak RSS
+                                           written as the COG every variant writes (cog_profile.py);
+                                           prints JSON with the seconds of processing + writing and the
+                                           peak RSS
 
 The local connection loads a collection from one file: a GeoTIFF (no time), a netCDF file or a Zarr
 store; only netCDF comes back as one cube with a ``bands`` dimension (Zarr stays a Dataset, which its
@@ -20,7 +21,6 @@ import argparse
 import json
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import rioxarray
 import xarray as xr
+from cog_profile import write_cog  # bench/ is this script's folder
 
 
 def prepare(cogs: Path, store: Path) -> None:
@@ -66,11 +67,9 @@ def run(graph_file: Path, out: Path) -> None:
         cube = cube.rio.write_crs("EPSG:32631")
     if "bands" in cube.dims:
         cube = cube.transpose("bands", "y", "x")
-    cube = cube.astype(np.float32)
-    cube.rio.write_nodata(np.nan, encoded=False, inplace=True)
-    cube.rio.to_raster(
-        out, tiled=True, blockxsize=512, blockysize=512, compress="deflate", lock=threading.Lock()
-    )
+    # The same COG as openeo-gip and the script write (compressing it is part of the work compared).
+    values = cube.astype(np.float32).compute().values
+    write_cog(values if values.ndim == 3 else values[None], cube.rio.crs, cube.rio.transform(), out)
     seconds = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))

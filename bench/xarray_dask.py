@@ -29,9 +29,9 @@ Runs are interleaved (gip, script, opd, batch, gip, ...); each figure is the med
 and every run is printed, then a table of medians and the ratios gip / script, gip / opd and sync / batch
 (gip / batch). Each gip and batch run is a fresh ``openeo-gip serve`` process (one thread for batch jobs in
 both) warmed by one tiny request of its kind, a ``POST /result`` or a batch job: its Dask cluster started,
-no result of an earlier request around; its peak is the server's VmHWM. The script and openeo-gip write
-the same COG (deflate, predictor, 512 px tiles, overviews, all cores); openeo-processes-dask has no
-save_result, so ``local_processing.py`` writes its cube (tiled 512, deflate). Every result must equal
+no result of an earlier request around; its peak is the server's VmHWM. Every variant writes the same COG
+(``cog_profile.py``: deflate, predictor, 512 px tiles, overviews, all cores); openeo-processes-dask has no
+save_result, so ``local_processing.py`` computes its cube and writes it so. Every result must equal
 numpy's (computed here on whole arrays) within float tolerance, or the variant is reported failed and the
 script exits with status 1 after the table. The page cache is warm after the first run of each source.
 """
@@ -49,6 +49,7 @@ import time
 import warnings
 from pathlib import Path
 
+import cog_profile
 import ndvi_mean as shared  # bench/ is the script's folder, so its sibling imports as a module
 import numpy as np
 import rasterio
@@ -129,26 +130,8 @@ def _maths(workload: str, bands: dict[str, xr.DataArray]) -> list[xr.DataArray]:
 
 
 def _write_cog(layers: np.ndarray, like: Path, out: Path) -> None:
-    """The COG openeo-gip writes (formats/gtiff.py): deflate, predictor, 512 px tiles, overviews."""
     with rasterio.open(like) as first:
-        crs, transform = first.crs, first.transform
-    profile = {
-        "driver": "COG",
-        "width": layers.shape[2],
-        "height": layers.shape[1],
-        "count": layers.shape[0],
-        "dtype": "float32",
-        "crs": crs,
-        "transform": transform,
-        "nodata": np.nan,
-        "blocksize": 512,
-        "compress": "deflate",
-        "predictor": "yes",
-        "overviews": "auto",
-        "num_threads": "all_cpus",
-    }
-    with rasterio.open(out, "w", **profile) as target:
-        target.write(layers)
+        cog_profile.write_cog(layers, first.crs, first.transform, out)
 
 
 def script(workload: str, source: str, root: Path, out: Path) -> None:
