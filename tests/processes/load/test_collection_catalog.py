@@ -3,6 +3,7 @@ catalogue, then the benchmark chain ndvi -> mean over time -> GTiff, checked aga
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import warnings
 
@@ -19,7 +20,7 @@ from openeo_gip.model.dates import rfc3339
 from openeo_gip.model.values import ProcessContext, SaveRequest
 from openeo_gip.processes.cube.bands import ndvi
 from openeo_gip.processes.cube.reduce import reduce_dimension
-from openeo_gip.processes.load.collection import load_collection
+from openeo_gip.processes.load.collection import cube_from_record, load_collection
 from openeo_gip.raster.grid import wgs84_bbox
 from tests.support.cube_builders import CRS, ORIGIN_X, ORIGIN_Y, make_cube, mean_reducer
 
@@ -62,6 +63,25 @@ def test_load_collection_with_extents_and_bands(collection):
     np.testing.assert_allclose(cube["y"].values, y[keep_y])
     expected = source.values[1:3][:, [2, 1]][:, :, keep_y][:, :, :, keep_x]
     np.testing.assert_array_equal(cube.values, expected)
+
+
+def test_loaded_bands_carry_wavelengths_only_when_every_band_has_one(collection):
+    _, ctx = collection
+    record = ctx.services.catalog.get("S2")
+
+    def load(record):
+        return cube_from_record(
+            record, None, None, ["B08", "B02"], None, process_id="load_collection", what="S2", ctx=ctx
+        )
+
+    cube = load(record)
+    assert list(cube["common_name"].values) == ["nir", "blue"]
+    assert cube["center_wavelength"].dims == ("bands",)
+    assert list(cube["center_wavelength"].values) == [0.842, 0.49]
+    unknown = [dataclasses.replace(b, center_wavelength=None) if b.name == "B02" else b for b in record.bands]
+    cube = load(dataclasses.replace(record, bands=unknown))
+    assert list(cube["common_name"].values) == ["nir", "blue"]
+    assert "center_wavelength" not in cube.coords
 
 
 def test_load_collection_errors(collection):

@@ -116,10 +116,10 @@ def _with_band_metadata(cube: xr.DataArray, record: Any) -> xr.DataArray:
     names = [str(v) for v in cube["bands"].values]
     common = [getattr(info.get(name), "common_name", None) or "" for name in names]
     wavelengths = [getattr(info.get(name), "center_wavelength", None) for name in names]
-    cube = cube.assign_coords(common_name=("bands", common))
+    coords = {"common_name": ("bands", common)}
     if all(w is not None for w in wavelengths):
-        cube = cube.assign_coords(center_wavelength=("bands", [float(w) for w in wavelengths]))
-    return cube
+        coords["center_wavelength"] = ("bands", [float(w) for w in wavelengths])
+    return cube.assign_coords(coords)  # one call: each aligns the whole cube, as costly as building it
 
 
 def _spatial_filter(extent: Any, process_id: str = "load_collection") -> tuple[dict | None, Any]:
