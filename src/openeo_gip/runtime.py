@@ -17,6 +17,7 @@ from openeo_gip.jobs.finished_results import FinishedResults
 from openeo_gip.jobs.runner import JobRunner
 from openeo_gip.processes.registry import offered, predefined
 from openeo_gip.services.cache import TileCache
+from openeo_gip.services.usage import TileCounts
 from openeo_gip.udf.sandbox import UdfLimits, announce_isolation
 
 
@@ -45,6 +46,11 @@ class Services:
     tiles: TileCache = field(default_factory=TileCache)
     # Serialised pages of GET /collections (api/collections.py): 500 collections take 60 ms to build.
     collection_pages: dict = field(default_factory=dict)
+    # The tiles drawn per service, written to the database in batches (services/usage.py).
+    tile_counts: TileCounts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tile_counts = TileCounts(self.db)
 
     def processes_for(self, user_id: str | None, base_url: str | None = None) -> Processes:
         """The processes a graph of ``user_id`` may call: the predefined ones, the user's own (none without
@@ -57,11 +63,13 @@ class Services:
         )
 
     def close(self) -> None:
-        """Stop the job runner (its running jobs go back to the queue), the cluster and the database."""
+        """Stop the job runner (its running jobs go back to the queue) and the cluster, write the tile counts
+        and close the database."""
         if self.jobs is not None:
             self.jobs.stop()
         if self.cluster is not None:
             self.cluster.close()
+        self.tile_counts.write()
         self.db.dispose()
 
 

@@ -140,6 +140,7 @@ class ServiceItem(MethodView):
     decorators = [bearer_auth.login_required]
 
     def get(self, service_id: str):
+        services().tile_counts.write()  # its usage counts every tile drawn so far
         return jsonify(_describe(_owned(service_id), full=True))
 
     def patch(self, service_id: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -69,15 +70,17 @@ def delete_service(db: Database, service_id: str) -> None:
             session.delete(service)
 
 
-def count_tile(db: Database, service_id: str) -> None:
-    """One more tile rendered (not served from the cache) for the service's usage."""
+def count_tiles(db: Database, counts: Mapping[str, int]) -> None:
+    """Add ``counts`` (tiles rendered, not served from the cache, by service id) to the services' usage,
+    in one transaction; a service deleted meanwhile is skipped."""
     with db.session() as session:
-        session.execute(
-            update(Service)
-            .where(Service.id == service_id)
-            .values(tiles_rendered=Service.tiles_rendered + 1)
-            .execution_options(synchronize_session=False)
-        )
+        for service_id, count in counts.items():
+            session.execute(
+                update(Service)
+                .where(Service.id == service_id)
+                .values(tiles_rendered=Service.tiles_rendered + count)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def write_service_log(db: Database, service_id: str, level: str, message: str, code: str | None) -> None:

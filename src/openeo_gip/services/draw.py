@@ -9,7 +9,7 @@ from typing import Any
 
 from openeo_gip.db.accounts import get_user
 from openeo_gip.db.models import Service
-from openeo_gip.db.services import count_tile, write_service_log
+from openeo_gip.db.services import write_service_log
 from openeo_gip.errors import ApiError, internal_error
 from openeo_gip.services.job_preview import file_tile_values
 from openeo_gip.services.layer import tile_values
@@ -40,7 +40,7 @@ def service_tile(services: Any, service: Service, tile: Tile) -> bytes:
         _log_failure(services, service, tile, failure)
         raise failure from error
     services.tiles.put(key, picture)
-    count_tile(services.db, service.id)
+    services.tile_counts.add(service.id)
     return picture
 
 
