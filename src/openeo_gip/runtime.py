@@ -46,11 +46,13 @@ class Services:
     tiles: TileCache = field(default_factory=TileCache)
     # Serialised pages of GET /collections (api/collections.py): 500 collections take 60 ms to build.
     collection_pages: dict = field(default_factory=dict)
-    # The tiles drawn per service, written to the database in batches (services/usage.py).
-    tile_counts: TileCounts = field(init=False)
+    # The tiles drawn per service, written to the database in batches (services/usage.py); made here unless
+    # given, so a copy (``dataclasses.replace``, as a map tile makes) shares the server's.
+    tile_counts: TileCounts | None = None
 
     def __post_init__(self) -> None:
-        self.tile_counts = TileCounts(self.db)
+        if self.tile_counts is None:
+            self.tile_counts = TileCounts(self.db)
 
     def processes_for(self, user_id: str | None, base_url: str | None = None) -> Processes:
         """The processes a graph of ``user_id`` may call: the predefined ones, the user's own (none without

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -74,3 +75,8 @@ def test_a_stopping_server_writes_the_counts_left(app, alice):
     services.tile_counts.add(service_id)
     services.close()
     assert tiles_rendered(services.db, service_id) == 1
+
+
+def test_a_copy_of_the_services_counts_into_the_same_counts(app):
+    services = app.extensions["openeo_gip"]
+    assert dataclasses.replace(services, catalog=None).tile_counts is services.tile_counts
