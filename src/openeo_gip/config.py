@@ -124,6 +124,8 @@ class DaskConfig(_Section):
     memory_limit: str = "4GiB"
     # Where the local cluster's dashboard listens, e.g. "127.0.0.1:8787"; empty: no dashboard, no HTTP port.
     dashboard_address: str = ""
+    # Edge in pixels of the chunks collections are read in (rounded to the files' tiles).
+    chunk_pixels: int = Field(1024, ge=16, le=8192)
 
 
 class JobsConfig(_Section):

@@ -1,5 +1,6 @@
-"""A job slow enough to watch: the temporal mean of two bands over 120 small dates (hundreds of Dask tasks,
-about three seconds on one Dask thread), and its expected result computed with numpy."""
+"""A job slow enough to watch: the temporal mean of two bands over 12 dates of 768 x 768 px, read in
+chunks of ``CHUNK_PIXELS`` (``[dask] chunk_pixels``: 36 chunks per band, about a hundred Dask tasks, seconds
+on one Dask thread), and its expected result computed with numpy."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import numpy as np
 from openeo_gip.demodata import synthetic
 from tests.jobs.conftest import load_graph
 
-DATES = 120
-SIZE = 16
+DATES = 12
+SIZE = 768
+CHUNK_PIXELS = 128  # the files' tiles: the servers running the job read 6 x 6 chunks per band
 BANDS = ("B04", "B08")
 
 
 def write_many_dates(folder) -> synthetic.Sentinel2Demo:
-    return synthetic.write_sentinel2_demo(folder, size=SIZE, dates=DATES, blocksize=16)
+    return synthetic.write_sentinel2_demo(folder, size=SIZE, dates=DATES, blocksize=CHUNK_PIXELS)
 
 
 def mean_over_time_graph() -> dict:

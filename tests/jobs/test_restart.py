@@ -20,7 +20,7 @@ from openeo_gip.db import Database
 from openeo_gip.db.models import Job
 from tests.conftest import free_port, make_config, write_config_file
 from tests.jobs.conftest import create_job, wait_for
-from tests.jobs.slow_graph import expected_mean, mean_over_time_graph, write_many_dates
+from tests.jobs.slow_graph import CHUNK_PIXELS, expected_mean, mean_over_time_graph, write_many_dates
 
 pytestmark = [pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True), pytest.mark.slow]
 
@@ -44,7 +44,7 @@ def config_file(tmp_path: Path, db_url: str, s2) -> Path:
     # reports progress every 0.5 s (stale_seconds / 4).
     jobs = {"runner_threads": 1, "max_running": 1, "max_running_per_user": 1}
     jobs |= {"poll_seconds": 0.2, "stale_seconds": 2.0}
-    dask = {"n_workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB"}
+    dask = {"n_workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB", "chunk_pixels": CHUNK_PIXELS}
     path = write_config_file(make_config(tmp_path, db_url, jobs=jobs, dask=dask), tmp_path / "server.toml")
     command = [sys.executable, "-m", "openeo_gip.cli", "--config", str(path), "user", "add", "ann"]
     subprocess.run(command + ["--password-stdin"], input=f"{PASSWORD}\n", text=True, check=True, timeout=120)

@@ -246,3 +246,14 @@ def test_the_crs_coordinate_is_what_rioxarray_writes(record, crs):
     assert cube.coords["spatial_ref"].values == expected.coords["spatial_ref"].values
     assert cube.encoding == expected.encoding == {"grid_mapping": "spatial_ref"}
     assert cube.rio.crs == CRS.from_user_input(crs) and cube.rio.transform() == grid.affine
+
+
+def test_consecutive_dates_share_a_chunk_up_to_the_limits(data_root, tmp_path):
+    # Fewer, larger tasks: each costs the distributed scheduler about as much as reading a small chunk.
+    s2 = synthetic.write_sentinel2_demo(data_root / "LONG", size=32, dates=20, blocksize=128)
+    record = scan(data_root, tmp_path / "system").get("LONG")
+    cube = reader.load_cube(record, bands=["B04", "B08"])
+    assert cube.chunks[:2] == ((16, 4), (1, 1))  # at most 16 dates, one band
+    expected = np.stack([[_expected(s2, band, i) for band in ("B04", "B08")] for i in range(20)])
+    assert np.array_equal(cube.values, expected, equal_nan=True)
+    assert reader._dates_per_chunk(2048 * 2048 * 4) == 1 and reader._dates_per_chunk(1024 * 1024 * 4) == 4

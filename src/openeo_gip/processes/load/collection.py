@@ -72,6 +72,7 @@ def cube_from_record(
         temporal_extent=list(temporal_extent) if temporal_extent else None,
         bands=bands,
         properties=_property_tests(properties),
+        chunks=_chunk_pixels(ctx),
         process=process_id,
     )
     cube = _with_band_metadata(build_cube(source), record)
@@ -85,6 +86,11 @@ def cube_from_record(
             "NoDataAvailable", f"{what} has no data in the requested extent. {_coverage(record)}"
         )
     return cube
+
+
+def _chunk_pixels(ctx: ProcessContext) -> int | None:
+    config = getattr(ctx.services, "config", None)  # no services where a test runs a graph itself
+    return config.dask.chunk_pixels if config is not None else None
 
 
 def _coverage(record: Any) -> str:
