@@ -71,6 +71,15 @@ def test_ndvi_by_common_names_and_with_target_band():
     np.testing.assert_array_equal(kept.sel(bands="B02").values, cube.values[:, 0])
 
 
+def test_ndvi_of_unsigned_integers_is_a_float_and_does_not_wrap_around():
+    cube = make_cube(nan_fraction=0.0).fillna(0).round().astype(np.uint16)
+    red, nir = (cube.sel(bands=band).values.astype(np.float64) for band in ("B04", "B08"))
+    assert (nir < red).any()  # where uint16 subtraction would wrap around
+    out = ndvi(cube, nir="B08", red="B04")
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.values, (nir - red) / (nir + red), rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("arguments", "code"),
     [

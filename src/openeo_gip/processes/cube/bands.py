@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -39,7 +40,14 @@ def ndvi(
         near, visible = cube.isel(bands=nir_at), cube.isel(bands=red_at)
     near = near.drop_vars(band_coords, errors="ignore")
     visible = visible.drop_vars(band_coords, errors="ignore")
-    index = keep_metadata((near - visible) / (near + visible), cube)
+    near, visible = xr.align(near, visible, join="exact")
+    dtype = np.result_type(near.dtype, visible.dtype)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)  # integers neither wrap nor truncate
+    if isinstance(near.data, da.Array) or isinstance(visible.data, da.Array):
+        values = da.map_blocks(_normalized, near.data, visible.data, dtype, dtype=dtype)
+    else:
+        values = _normalized(near.values, visible.values, dtype)
+    index = keep_metadata(near.copy(data=values), cube)
     if target_band is None:
         return index
     if target_band in [str(v) for v in cube["bands"].values]:
@@ -48,6 +56,14 @@ def ndvi(
     return keep_metadata(
         xr.concat([cube.drop_vars([c for c in band_coords if c != "bands"]), added], dim="bands"), cube
     )
+
+
+def _normalized(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """(a - b) / (a + b) in ``dtype``, dividing in place: one array less than the expression holds at once
+    (a chunk of four dates is 16 MiB)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        difference = np.subtract(a, b, dtype=dtype)
+        return np.divide(difference, np.add(a, b, dtype=dtype), out=difference)
 
 
 @process()
