@@ -32,8 +32,6 @@ import rasterio.warp
 import requests
 from rasterio.enums import Resampling
 
-from openeo_gip.demodata import synthetic
-
 TARGET_CRS = 3035  # ETRS89-LAEA: another CRS than the collection's UTM 31N
 
 
@@ -153,10 +151,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data_root = (args.data / f"memory-{args.size}-{args.dates}").resolve()
-    collection = data_root / "S2"
-    if not (collection / "collection.toml").exists():
-        print(f"writing the synthetic collection to {collection} (once) ...", flush=True)
-        synthetic.write_sentinel2_demo(collection, size=args.size, dates=args.dates, blocksize=512)
+    collection = shared.write_once(data_root / "S2", args.size, args.dates)
     scenes = shared._scenes(collection)
     cube_gib = args.dates * 2 * args.size**2 * 4 / 1024**3
     print(

@@ -138,6 +138,14 @@ def _graph(workload: str) -> dict:
     return {"process": {"process_graph": nodes}}
 
 
+def write_once(collection: Path, size: int, dates: int) -> Path:
+    """The synthetic collection ``collection`` (512 px COG tiles), written on first use and kept."""
+    if not (collection / "collection.toml").exists():
+        print(f"writing the synthetic collection to {collection} (once) ...", flush=True)
+        synthetic.write_sentinel2_demo(collection, size=size, dates=dates, blocksize=512)
+    return collection
+
+
 def _scenes(collection: Path) -> list[dict[str, Path]]:
     """Per date (in order), band name -> file, from the generator's ``S2_YYYYMMDD_BAND.tif`` names."""
     scenes: dict[str, dict[str, Path]] = {}
@@ -349,10 +357,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data_root = (args.data / f"ndvi-{args.size}-{args.dates}").resolve()
-    collection = data_root / "S2"
-    if not (collection / "collection.toml").exists():
-        print(f"writing the synthetic collection to {collection} (once) ...", flush=True)
-        synthetic.write_sentinel2_demo(collection, size=args.size, dates=args.dates, blocksize=512)
+    collection = write_once(data_root / "S2", args.size, args.dates)
     scenes = _scenes(collection)
     local = None
     if not args.no_local:

@@ -42,7 +42,6 @@ import pyproj
 import rasterio
 import requests
 
-from openeo_gip.demodata import synthetic
 from openeo_gip.services.render import colour_table
 from openeo_gip.services.tiles import EDGE, WEB_MERCATOR, Tile
 
@@ -207,10 +206,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data_root = (args.data / f"tiles-{args.size}-{DATES}").resolve()
-    collection = data_root / "S2"
-    if not (collection / "collection.toml").exists():
-        print(f"writing the synthetic collection to {collection} (once) ...", flush=True)
-        synthetic.write_sentinel2_demo(collection, size=args.size, dates=DATES, blocksize=512)
+    collection = shared.write_once(data_root / "S2", args.size, DATES)
     scene = shared._scenes(collection)[DATE_INDEX]
     cog = scene["B08"]
     date = f"{cog.name.split('_')[1][:4]}-{cog.name.split('_')[1][4:6]}-{cog.name.split('_')[1][6:8]}"

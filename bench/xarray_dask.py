@@ -57,8 +57,6 @@ import requests
 import rioxarray
 import xarray as xr
 
-from openeo_gip.demodata import synthetic
-
 WORKLOADS = ("W1", "W2", "M")
 SOURCES = ("cog", "netcdf")
 VARIANTS = ("gip", "script", "opd", "batch")
@@ -264,10 +262,7 @@ def largest_difference(path: Path, reference: np.ndarray) -> float:
 def prepare(data: Path, size: int, dates: int) -> Path:
     """``ROOT/cog/S2/`` (per-date COGs) and ``ROOT/netcdf/S2.nc`` (the same pixels), written once."""
     root = (data / f"xarray-{size}-{dates}").resolve()
-    cogs = root / "cog" / "S2"
-    if not (cogs / "collection.toml").exists():
-        print(f"writing the synthetic collection to {cogs} (once) ...", flush=True)
-        synthetic.write_sentinel2_demo(cogs, size=size, dates=dates, blocksize=512)
+    cogs = shared.write_once(root / "cog" / "S2", size, dates)
     store = root / "netcdf" / "S2.nc"
     if not store.exists():
         print(f"writing the same pixels to {store} (once) ...", flush=True)
